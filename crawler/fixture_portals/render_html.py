@@ -1,0 +1,539 @@
+"""A report spec rendered as a government portal page, or as converter Markdown.
+
+``render_report_html(spec, style=..., encoding=..., chrome=..., split_tables=...)``
+writes the page a portal would serve: the title as ``<h1>``, the six sections
+as headings and paragraphs, and 表二/表三/表四 laid out as the national template
+prints them (表三: three header rows, 三、本年度办理结果 spanning its rows,
+（三）不予公开 spanning eight; 表四: three header rows and fifteen data cells),
+with ``<br>`` inside header cells and ``&nbsp;`` in blank cells. ``style``
+picks the CMS: ``trs`` (TRS WCM, ``.TRS_Editor`` with Word markup in cells),
+``hanweb`` (大汉, ``#zoom``) or ``gkmlpt`` (Guangdong, ``.article-content``
+under a 索引号/发布机构 table). ``chrome=False`` gives the content fragment
+alone. GB encodings are written as GBK and declared as asked in ``<meta>``.
+
+``render_markdown(spec)`` writes what a PDF-to-Markdown converter emits: pipe
+tables whose merged cells are empty slots.
+
+Both read the tables from one model (``report_tables``): rows of ``Td`` cells
+with their spans, so the HTML and the Markdown say the same thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+STYLES = ("trs", "hanweb", "gkmlpt")
+
+SECTION_HEADINGS = {
+    "overview": "一、总体情况",
+    "proactive": "二、主动公开政府信息情况",
+    "requests": "三、收到和处理政府信息公开申请情况",
+    "review_litigation": "四、政府信息公开行政复议、行政诉讼情况",
+    "problems": "五、存在的主要问题及改进情况",
+    "other": "六、其他需要报告的事项",
+}
+
+
+@dataclass
+class Td:
+    """A printed table cell: its text (``<br>`` allowed), spans, header or data."""
+
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    header: bool = False
+
+
+Row = list[Td]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def cell_text(value: Any) -> str:
+    """How a value is printed in a cell: blank → "", money → its printed text."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return str(value["text"])
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------- 表二
+
+PROACTIVE_ITEMS = {
+    "rules": "（一）",
+    "normative_docs": "（一）",
+    "licensing": "（五）",
+    "other_services": "（五）",
+    "penalty": "（六）",
+    "enforcement": "（六）",
+    "fees": "（八）",
+    "procurement": "（九）",
+}
+
+METRIC_HEADERS = {
+    "made": "本年新<br>制作数量",
+    "published": "本年新<br>公开数量",
+    "total_published": "对外公开<br>总数量",
+    "prev_count": "上一年<br>项目数量",
+    "change": "本年<br>增/减",
+    "decisions": "处理决定<br>数量",
+    "projects": "采购项目<br>数量",
+    "issued": "本年制发件数",
+    "repealed": "本年废止件数",
+    "in_force": "现行有效件数",
+}
+
+
+def _amount_header(metric_values: list[Any], template: str) -> str:
+    """The money column's header: the unit goes there when the cells do not print it."""
+    if template == "2021":
+        return "本年收费金额（单位：万元）"
+    money = next((v for v in metric_values if isinstance(v, dict)), None)
+    if money and money["unit"] and money["unit"] not in money["text"]:
+        return (
+            "采购总金额<br>（万元，保留四位小数）"
+            if money["unit"] == "万元"
+            else "采购总金额（元）"
+        )
+    return "采购总金额"
+
+
+def proactive_table(spec: dict[str, Any]) -> list[Row]:
+    """表二 as the template prints it: per Article 20 item a caption row, a header row, rows."""
+    rows: list[dict[str, Any]] = spec["proactive"]
+    label_cols = 2 if any("/" in r["key"] for r in rows) else 1
+    width = label_cols + 3
+    out: list[Row] = []
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for row in rows:
+        item = PROACTIVE_ITEMS[row["key"].split("/")[0]]
+        if groups and groups[-1][0] == item:
+            groups[-1][1].append(row)
+        else:
+            groups.append((item, [row]))
+    for item, group in groups:
+        out.append([Td(f"第二十条第{item}项", colspan=width, header=True)])
+        metrics = list(group[0]["values"])
+        span = 3 // len(metrics) if 3 % len(metrics) == 0 else 0
+        spans = [span] * len(metrics) if span else [1] * (len(metrics) - 1) + [4 - len(metrics)]
+        headers = [
+            _amount_header([r["values"].get(m) for r in group], spec["template"])
+            if m == "amount"
+            else METRIC_HEADERS[m]
+            if len(metrics) > 1
+            else "本年处理决定数量"
+            for m in metrics
+        ]
+        out.append(
+            [Td("信息内容", colspan=label_cols, header=True)]
+            + [Td(h, colspan=s, header=True) for h, s in zip(headers, spans, strict=True)]
+        )
+        i = 0
+        while i < len(group):
+            row = group[i]
+            base = row["key"].split("/")[0]
+            if "/" in row["key"]:
+                subs = [r for r in group[i:] if r["key"].startswith(base + "/")]
+                for j, sub in enumerate(subs):
+                    cells = [Td(sub["label"].split("·")[-1])]
+                    if j == 0:
+                        cells.insert(0, Td(sub["label"].split("·")[0], rowspan=len(subs)))
+                    cells += _values(sub, spans)
+                    out.append(cells)
+                i += len(subs)
+                continue
+            out.append([Td(row["label"], colspan=label_cols), *_values(row, spans)])
+            i += 1
+    for extra in spec["extra"]:
+        out.append([Td(f"{extra['label']}：{cell_text(extra['value'])}", colspan=width)])
+    return out
+
+
+def _values(row: dict[str, Any], spans: list[int]) -> list[Td]:
+    return [Td(cell_text(v), colspan=s) for v, s in zip(row["values"].values(), spans, strict=True)]
+
+
+# --------------------------------------------------------------------------- 表三
+
+RESULTS = "三、本年度办理结果"
+REQUEST_LABELS: dict[str, tuple[str, str | None, str | None]] = {
+    "new_received": ("一、本年新收政府信息公开申请数量", None, None),
+    "carried_over": ("二、上年结转政府信息公开申请数量", None, None),
+    "granted": (RESULTS, "（一）予以公开", None),
+    "partially_granted": (
+        RESULTS,
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+        None,
+    ),
+    "denied_state_secret": (RESULTS, "（三）不予公开", "1.属于国家秘密"),
+    "denied_law_prohibited": (RESULTS, "（三）不予公开", "2.其他法律行政法规禁止公开"),
+    "denied_security_stability": (RESULTS, "（三）不予公开", "3.危及“三安全一稳定”"),
+    "denied_third_party": (RESULTS, "（三）不予公开", "4.保护第三方合法权益"),
+    "denied_internal_affairs": (RESULTS, "（三）不予公开", "5.属于三类内部事务信息"),
+    "denied_process_info": (RESULTS, "（三）不予公开", "6.属于四类过程性信息"),
+    "denied_enforcement_file": (RESULTS, "（三）不予公开", "7.属于行政执法案卷"),
+    "denied_query_matter": (RESULTS, "（三）不予公开", "8.属于行政查询事项"),
+    "unavailable_not_held": (RESULTS, "（四）无法提供", "1.本机关不掌握相关政府信息"),
+    "unavailable_needs_creation": (RESULTS, "（四）无法提供", "2.没有现成信息需要另行制作"),
+    "unavailable_unclear": (RESULTS, "（四）无法提供", "3.补正后申请内容仍不明确"),
+    "rejected_petition": (RESULTS, "（五）不予处理", "1.信访举报投诉类申请"),
+    "rejected_duplicate": (RESULTS, "（五）不予处理", "2.重复申请"),
+    "rejected_publication": (RESULTS, "（五）不予处理", "3.要求提供公开出版物"),
+    "rejected_excessive": (RESULTS, "（五）不予处理", "4.无正当理由大量反复申请"),
+    "rejected_confirmation": (RESULTS, "（五）不予处理", "5.要求行政机关确认或重新出具已获取信息"),
+    "other": (RESULTS, "（六）其他处理", None),
+    "other_no_correction": (
+        RESULTS,
+        "（六）其他处理",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    ),
+    "other_unpaid_fee": (
+        RESULTS,
+        "（六）其他处理",
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    ),
+    "other_other": (RESULTS, "（六）其他处理", "3.其他"),
+    "total": (RESULTS, "（七）总计", None),
+    "carried_forward": ("四、结转下年度继续办理", None, None),
+}
+APPLICANTS = ("商业<br>企业", "科研<br>机构", "社会公益<br>组织", "法律服务<br>机构", "其他")
+
+
+def requests_header() -> list[Row]:
+    """表三's three header rows over its 3 label columns and 7 number columns."""
+    return [
+        [
+            Td(
+                "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+                rowspan=3,
+                colspan=3,
+                header=True,
+            ),
+            Td("申请人情况", colspan=7, header=True),
+        ],
+        [
+            Td("自然人", rowspan=2, header=True),
+            Td("法人或其他组织", colspan=5, header=True),
+            Td("总计", rowspan=2, header=True),
+        ],
+        [Td(a, header=True) for a in APPLICANTS],
+    ]
+
+
+def requests_body(spec: dict[str, Any], keys: list[str], continued: bool = False) -> list[Row]:
+    """表三's data rows for ``keys``, merged label cells spanning their groups.
+
+    ``continued``: these rows continue a table cut in two, so a label already
+    printed above (三、本年度办理结果) is an empty merged cell here.
+    """
+    labels = [REQUEST_LABELS[k] for k in keys]
+    out: list[Row] = []
+    for i, key in enumerate(keys):
+        top, mid, leaf = labels[i]
+        cells: list[Td] = []
+        if mid is None:
+            cells.append(Td(top, colspan=3))
+        else:
+            if i == 0 or labels[i - 1][0] != top:
+                run = _run(labels, i, lambda lab, t=top: lab[0] == t)
+                cells.append(Td("" if continued and i == 0 else top, rowspan=run))
+            if leaf is None:
+                cells.append(Td(mid, colspan=2))
+            else:
+                if i == 0 or labels[i - 1][1] != mid:
+                    run = _run(labels, i, lambda lab, m=mid: lab[1] == m)
+                    cells.append(Td(mid, rowspan=run))
+                cells.append(Td(leaf))
+        cells += [Td(cell_text(v)) for v in spec["requests"][key]]
+        out.append(cells)
+    return out
+
+
+def _run(labels: list[tuple[str, str | None, str | None]], start: int, same: Any) -> int:
+    n = 0
+    while start + n < len(labels) and same(labels[start + n]):
+        n += 1
+    return n
+
+
+def requests_tables(spec: dict[str, Any], split: bool) -> list[list[Row]]:
+    """表三 as one table, or cut in two before （四）无法提供 as a page break leaves it."""
+    keys = [k for k in spec["requests"] if k in REQUEST_LABELS]
+    if not split:
+        return [requests_header() + requests_body(spec, keys)]
+    cut = keys.index("unavailable_not_held") if "unavailable_not_held" in keys else len(keys) // 2
+    return [
+        requests_header() + requests_body(spec, keys[:cut]),
+        requests_body(spec, keys[cut:], continued=True),
+    ]
+
+
+# --------------------------------------------------------------------------- 表四
+
+OUTCOME_HEADERS = ("结果<br>维持", "结果<br>纠正", "其他<br>结果", "尚未<br>审结", "总计")
+
+
+def review_table(spec: dict[str, Any]) -> list[Row]:
+    """表四: 行政复议 (5 columns), 行政诉讼 (2 × 5 columns), three header rows, one data row."""
+    groups = spec["review_litigation"]
+    values = [v for g in ("review", "suit_direct", "suit_after_review") for v in groups[g]]
+    return [
+        [Td("行政复议", colspan=5, header=True), Td("行政诉讼", colspan=10, header=True)],
+        [Td(h, rowspan=2, header=True) for h in OUTCOME_HEADERS]
+        + [
+            Td("未经复议直接起诉", colspan=5, header=True),
+            Td("复议后起诉", colspan=5, header=True),
+        ],
+        [Td(h, header=True) for h in OUTCOME_HEADERS * 2],
+        [Td(cell_text(v)) for v in values],
+    ]
+
+
+def report_tables(spec: dict[str, Any], split: bool = False) -> dict[str, list[list[Row]]]:
+    """Each table section's tables (表三 possibly cut in two)."""
+    return {
+        "proactive": [proactive_table(spec)],
+        "requests": requests_tables(spec, split),
+        "review_litigation": [review_table(spec)],
+    }
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _td_html(td: Td, style: str) -> str:
+    attrs = ""
+    if td.rowspan > 1:
+        attrs += f' rowspan="{td.rowspan}"'
+    if td.colspan > 1:
+        attrs += f' colspan="{td.colspan}"'
+    text = "<br>".join(escape(part) for part in td.text.split("<br>")) or "&nbsp;"
+    tag = "th" if td.header and style == "gkmlpt" else "td"
+    if style == "trs":  # Word-made HTML: every cell text wrapped in p/span
+        br = "<br/>" if "<br>" in td.text else ""
+        text = text.replace("<br>", br or "<br>")
+        inner = (
+            '<p class="MsoNormal" align="center" style="text-align:center">'
+            f'<span style="font-size:10.5pt;font-family:宋体">{text}</span></p>'
+        )
+        return f'<td valign="middle"{attrs} style="border:solid windowtext 1.0pt">{inner}</td>'
+    if style == "hanweb" and td.header:
+        return f'<td{attrs} style="text-align:center"><strong>{text}</strong></td>'
+    return f"<{tag}{attrs}>{text}</{tag}>"
+
+
+def table_html(rows: list[Row], style: str) -> str:
+    open_tag = {
+        "trs": '<table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0" '
+        'style="border-collapse:collapse;border:none">',
+        "hanweb": '<table border="1" cellspacing="0" cellpadding="0" width="100%" align="center">',
+        "gkmlpt": '<table class="table table-bordered" style="width:100%">',
+    }[style]
+    body = "\n".join("<tr>" + "".join(_td_html(td, style) for td in row) + "</tr>" for row in rows)
+    return f"{open_tag}\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _paragraph(text: str, style: str) -> str:
+    text = escape(text)
+    if style == "trs":
+        return (
+            '<p class="MsoNormal" style="text-indent:32.0pt;line-height:28.0pt">'
+            f'<span style="font-size:16.0pt;font-family:仿宋_GB2312">{text}</span></p>'
+        )
+    if style == "hanweb":
+        return f'<p style="text-indent:2em;line-height:2">{text}</p>'
+    return f"<p>{text}</p>"
+
+
+def _heading(text: str, style: str) -> str:
+    if style == "trs":
+        return (
+            '<p class="MsoNormal" style="text-indent:32.0pt"><b>'
+            f'<span style="font-size:16.0pt;font-family:黑体">{escape(text)}</span></b></p>'
+        )
+    if style == "hanweb":
+        return f'<p style="text-indent:2em"><strong>{escape(text)}</strong></p>'
+    return f"<h2>{escape(text)}</h2>"
+
+
+def report_body_html(spec: dict[str, Any], style: str, split_tables: bool = False) -> str:
+    """The report itself: title, sections, tables (what sits inside the content container)."""
+    parts = []
+    if spec.get("title"):
+        parts.append(f'<h1 style="text-align:center">{escape(spec["title"])}</h1>')
+    tables = report_tables(spec, split_tables)
+    texts: dict[str, str] = spec.get("section_texts") or {}
+    for key, heading in SECTION_HEADINGS.items():
+        parts.append(_heading(heading, style))
+        for line in (texts.get(key) or "").splitlines():
+            if line.strip():
+                parts.append(_paragraph(line.strip(), style))
+        for rows in tables.get(key, []):
+            parts.append(table_html(rows, style))
+    return "\n".join(parts)
+
+
+def _site(spec: dict[str, Any]) -> tuple[str, str]:
+    """The portal's name and the body that runs it (neutral when the report names none)."""
+    org = spec.get("organization")
+    if not org:
+        return "政务公开平台", "政务公开办公室"
+    if org.endswith(("人民政府", "办事处")):
+        return f"{org}门户网站", f"{org}办公室"
+    return f"{org}网站", f"{org}办公室"
+
+
+def _pub_date(spec: dict[str, Any]) -> str:
+    digest = hashlib.sha256(repr(spec.get("document") or spec.get("title")).encode()).digest()
+    year = (spec.get("year") or 2020) + 1
+    return f"{year}-0{1 + digest[0] % 3}-{10 + digest[1] % 18:02d} {9 + digest[2] % 8:02d}:{digest[3] % 60:02d}"
+
+
+def _charset_meta(encoding: str) -> str:
+    if encoding.lower().replace("-", "") == "utf8":
+        return '<meta charset="utf-8">'
+    return f'<meta http-equiv="Content-Type" content="text/html; charset={encoding}">'
+
+
+def page_html(spec: dict[str, Any], style: str, encoding: str, split_tables: bool) -> str:
+    """A whole portal page: head with the standard meta tags, chrome, the report."""
+    site, office = _site(spec)
+    title = spec.get("title") or "政府信息公开工作年度报告"
+    org = spec.get("organization")
+    date = _pub_date(spec)
+    metas = [
+        _charset_meta(encoding),
+        f'<meta name="SiteName" content="{escape(site)}">',
+        '<meta name="SiteDomain" content="www.example.gov.cn">',
+        '<meta name="SiteIDCode" content="3301000001">',
+        '<meta name="ColumnName" content="政府信息公开年报">',
+        '<meta name="ColumnType" content="政府信息公开年报">',
+        f'<meta name="ArticleTitle" content="{escape(title)}">',
+        f'<meta name="PubDate" content="{date}">',
+    ]
+    if org:
+        metas.append(f'<meta name="ContentSource" content="{escape(org)}">')
+    body = report_body_html(spec, style, split_tables)
+    container = {
+        "trs": f'<div class="TRS_Editor"><div class="Custom_UnionStyle">\n{body}\n</div></div>',
+        "hanweb": f'<div id="zoom">\n{body}\n</div>',
+        "gkmlpt": f'<div class="article-content">\n{body}\n</div>',
+    }[style]
+    gkml_info = ""
+    if style == "gkmlpt":
+        gkml_info = (
+            '<table class="classify"><tr><td>索引号：</td><td>11440200MB2C12345X/2021-00012</td>'
+            "<td>分类：</td><td>政府信息公开年报</td></tr>"
+            f"<tr><td>发布机构：</td><td>{escape(org or office)}</td><td>成文日期：</td>"
+            f"<td>{date[:10]}</td></tr>"
+            f'<tr><td>名称：</td><td colspan="3">{escape(title)}</td></tr>'
+            "<tr><td>文号：</td><td></td><td>发布日期：</td>"
+            f"<td>{date[:10]}</td></tr></table>"
+        )
+    return f"""<!DOCTYPE html>
+<html>
+<head>
+{chr(10).join(metas)}
+<title>{escape(title)}_{escape(site)}</title>
+<link rel="stylesheet" href="/css/common.css">
+<script type="text/javascript" src="/js/jquery.min.js"></script>
+</head>
+<body>
+<div class="topbar"><a href="#">繁體版</a> | <a href="#">无障碍</a> | <a href="#">长者版</a> | <a href="#">登录</a></div>
+<div class="header"><div class="logo">{escape(site)}</div>
+<ul class="nav"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li>
+<li><a href="/zwfw/">政务服务</a></li><li><a href="/hdjl/">互动交流</a></li></ul></div>
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; <a href="./">政府信息公开年报</a></div>
+<div class="article">
+{gkml_info}
+<h1 class="article-title">{escape(title)}</h1>
+<div class="article-info">发布时间：{date}　来源：{escape(org or office)}　浏览次数：<span id="hits">1024</span>
+　字体：[<a href="javascript:doZoom(18)">大</a> <a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a>]</div>
+{container}
+<div class="article-tools">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</div>
+</div>
+<div class="footer"><p>主办：{escape(office)}　承办：大数据发展管理中心</p>
+<p>网站标识码：3301000001　<a href="https://beian.miit.gov.cn/">浙ICP备05012345号-1</a>　浙公网安备 33010002000001号</p>
+<p>联系电话：0571-87000000　地址：人民路1号</p></div>
+<script type="text/javascript">var _hits = 1024; function doZoom(size) {{ return size; }}</script>
+</body>
+</html>
+"""
+
+
+def _codec(encoding: str) -> str:
+    """GB2312 and GBK pages are really GBK (GB18030-compatible) bytes."""
+    name = encoding.lower().replace("_", "-")
+    return "gbk" if name in ("gb2312", "gbk", "x-gbk", "gb-2312") else name
+
+
+def render_report_html(
+    report: dict[str, Any],
+    *,
+    style: str = "trs",
+    encoding: str = "utf-8",
+    chrome: bool = True,
+    split_tables: bool = False,
+) -> bytes:
+    """The report spec as a portal page (``chrome=True``) or its content fragment, encoded."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}")
+    if chrome:
+        html = page_html(report, style, encoding, split_tables)
+    else:
+        container = {
+            "trs": 'class="TRS_Editor"',
+            "hanweb": 'id="zoom"',
+            "gkmlpt": 'class="article-content"',
+        }
+        html = (
+            f"<div {container[style]}>\n{report_body_html(report, style, split_tables)}\n</div>\n"
+        )
+    return html.encode(_codec(encoding), errors="xmlcharrefreplace")
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _grid(rows: list[Row]) -> list[list[str]]:
+    """Expand spans: the text sits in the top-left slot, spanned slots stay empty."""
+    grid: dict[tuple[int, int], str] = {}
+    for r, row in enumerate(rows):
+        c = 0
+        for td in row:
+            while (r, c) in grid:
+                c += 1
+            for dr in range(td.rowspan):
+                for dc in range(td.colspan):
+                    grid[(r + dr, c + dc)] = td.text.replace("<br>", "") if dr == dc == 0 else ""
+            c += td.colspan
+    width = max(c for _, c in grid) + 1
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+
+
+def table_markdown(rows: list[Row]) -> str:
+    grid = _grid(rows)
+    lines = ["| " + " | ".join(grid[0]) + " |", "|" + "---|" * len(grid[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any], split_tables: bool = False) -> str:
+    """The report as a PDF converter's Markdown: headings, paragraphs, pipe tables."""
+    parts = []
+    if report.get("title"):
+        parts.append(f"# {report['title']}")
+    tables = report_tables(report, split_tables)
+    texts: dict[str, str] = report.get("section_texts") or {}
+    for key, heading in SECTION_HEADINGS.items():
+        parts.append(f"## {heading}")
+        parts += [line.strip() for line in (texts.get(key) or "").splitlines() if line.strip()]
+        parts += [table_markdown(rows) for rows in tables.get(key, [])]
+    return "\n\n".join(parts) + "\n"
