@@ -21,10 +21,14 @@ Modules, one concept each:
 
 from parsers.errors import ParseError, UnsupportedFormat
 from parsers.record import DocumentMeta, Report
+from parsers.report import PARSER_VERSION, parse_document, parse_text
 
 __all__ = [
+    "PARSER_VERSION",
     "DocumentMeta",
     "ParseError",
     "Report",
     "UnsupportedFormat",
+    "parse_document",
+    "parse_text",
 ]

@@ -131,7 +131,9 @@ class Report:
     warnings: list[Warning] = field(default_factory=list)
     tables_found: dict[str, bool] = field(default_factory=dict)
 
-    def warn(self, code: str, message: str, table: str | None = None, row: str | None = None) -> None:
+    def warn(
+        self, code: str, message: str, table: str | None = None, row: str | None = None
+    ) -> None:
         self.warnings.append(Warning(code, message, table, row))
 
     @property
@@ -179,7 +181,9 @@ class Report:
             "sections": list(self.sections),
             "proactive": proactive,
             "requests": {k: [c.value for c in v] for k, v in self.requests.items()},
-            "review_litigation": {k: [c.value for c in v] for k, v in self.review_litigation.items()},
+            "review_litigation": {
+                k: [c.value for c in v] for k, v in self.review_litigation.items()
+            },
             "extra": [{"label": e.label, "value": e.value} for e in self.extra],
             "checks_failing": self.checks_failing,
             "checks": [

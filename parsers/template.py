@@ -55,7 +55,9 @@ REQUEST_ROW_KEYS = tuple(dict.fromkeys(REQUEST_ROWS_2019 + REQUEST_ROWS_2021))
 
 # Rows whose sum is the （七）总计 row (T3_TOTAL).
 OUTCOME_ROWS = tuple(
-    k for k in REQUEST_ROW_KEYS if k not in ("new_received", "carried_over", "total", "carried_forward")
+    k
+    for k in REQUEST_ROW_KEYS
+    if k not in ("new_received", "carried_over", "total", "carried_forward")
 )
 
 # 表四: three groups × five outcomes.
