@@ -301,7 +301,7 @@ CAPTURES = Table(
     ("id",),
     (
         C("id", "INTEGER", "Capture id in the crawl ledger", "抓取编号"),
-        C("run_id", "INTEGER", "Crawl run", "抓取批次"),
+        C("run_id", "TEXT", "Crawl run", "抓取批次"),
         C("source_id", "TEXT", "Portal", "来源网站"),
         C("url", "TEXT", "URL requested", "请求网址"),
         C("final_url", "TEXT", "URL after redirects", "最终网址"),
@@ -315,6 +315,12 @@ CAPTURES = Table(
         C("kind", "TEXT", "list, report, attachment, robots or other", "类型"),
         C("parent_url", "TEXT", "Page the link was found on", "来源页面"),
         C("title", "TEXT", "Page or link title", "标题"),
+        C(
+            "change",
+            "TEXT",
+            "new, changed, unchanged, not_modified, gone, failed or blocked",
+            "变化",
+        ),
         C("error", "TEXT", "Fetch error, if any", "错误"),
     ),
     indexes=(("sha256",), ("source_id",), ("kind",)),
@@ -337,6 +343,7 @@ REPORTS = Table(
         C("template", "TEXT", "Template: 2019, 2021, hybrid or pre2019", "模板"),
         C("title", "TEXT", "Title", "标题"),
         C("url", "TEXT", "Original URL of the chosen document", "原文网址"),
+        C("page_url", "TEXT", "The portal page the report was published on", "发布页面"),
         C("document_sha256", "TEXT", "Chosen document (our archived copy)", "采用文件"),
         C("document_format", "TEXT", "Format of the chosen document", "采用文件格式"),
         C(

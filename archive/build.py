@@ -1,0 +1,830 @@
+"""``xxgk build``: every archived document → the published SQLite database.
+
+Steps:
+
+1. **Collect** documents: each capture of a report page or attachment in the
+   crawler's ledger (``<data>/crawl.db``) whose body is in the raw store, plus
+   every file of ``--from-dir`` folders (copied into the raw store first). One
+   document per SHA-256; its first capture gives the URL, headers and page title.
+2. **Parse** the documents the parse cache (``build_state.py``) has no result
+   for under the current ``parsers.PARSER_VERSION``. A document that fails is
+   recorded with its error, never dropped.
+3. **Choose**: documents are grouped by body and year (one report each); the
+   best-parsed document of a group (most tables, fewest failing checks, most
+   filled cells and sections) gives the report's numbers, the others stay listed.
+4. **Write** ``<data>/archive.db.new`` from scratch (bulk inserts, indexes after
+   the load, bigram FTS, summaries, cross-report checks), then **publish** it
+   atomically (``publish.py``).
+
+The published file is rebuilt from the cache every time, so it never holds
+state of its own; only parsing is incremental.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archive import bigram, schema
+from archive.bodies import (
+    UNKNOWN_BODY,
+    body_id,
+    level_from_name,
+    normalize_name,
+    province_for,
+)
+from archive.build_state import BuildState, Outcome, ParseResult
+from archive.regions import province_from_code
+from archive.rows import Provenance, ReportContext, report_rows
+from archive.store import RawStore
+
+DOCUMENT_KINDS = ("report", "attachment")
+
+# Which format's reading is preferred when two documents of a report parse equally well.
+FORMAT_RANK = {
+    "html": 5,
+    "docx": 5,
+    "xlsx": 5,
+    "text": 4,
+    "doc": 4,
+    "wps": 4,
+    "xls": 4,
+    "pdf": 3,
+    "image": 1,
+}
+
+
+class BuildError(Exception):
+    """The build could not produce a database; the published one is untouched."""
+
+
+@dataclass
+class SourceDocument:
+    """One document to archive: its bytes' digest and where it came from."""
+
+    sha256: str
+    size: int | None = None
+    content_type: str | None = None
+    name: str | None = None
+    url: str | None = None
+    page_url: str | None = None
+    page_title: str | None = None
+    source_id: str | None = None
+    fetched_at: str | None = None
+    kind: str | None = None
+    captures: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Source:
+    """What the build needs of a portal's source entry."""
+
+    id: str
+    name: str
+    level: str | None = None
+    division_code: str | None = None
+    start_url: str | None = None
+    family: str | None = None
+
+
+@dataclass
+class BuildStats:
+    documents: int = 0
+    parsed_now: int = 0
+    parse_failed: int = 0
+    parse_seconds: float = 0.0
+    reports: int = 0
+    bodies: int = 0
+    failed_documents: int = 0
+    write_seconds: float = 0.0
+    publish_seconds: float = 0.0
+
+    @property
+    def reports_per_second(self) -> float:
+        return self.reports / self.write_seconds if self.write_seconds else 0.0
+
+
+# --- collecting documents -------------------------------------------------------------
+
+
+def _flat_headers(raw: Any) -> dict[str, str]:
+    """Ledger headers (JSON: name → value or list of values) as name → value."""
+    if not raw:
+        return {}
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    out: dict[str, str] = {}
+    for name, value in dict(data).items():
+        out[str(name)] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return out
+
+
+def ledger_captures(data_dir: Path) -> list[dict[str, Any]]:
+    """Every capture in ``<data>/crawl.db`` (read-only), oldest first; [] without a ledger."""
+    path = data_dir / "crawl.db"
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute("SELECT * FROM captures ORDER BY fetched_at, id")]
+    finally:
+        conn.close()
+
+
+def documents_from_captures(captures: Iterable[dict[str, Any]]) -> list[SourceDocument]:
+    """One document per digest among successful report/attachment captures."""
+    captures = list(captures)
+    page_titles = {}
+    for cap in captures:
+        for url in (cap.get("url"), cap.get("final_url")):
+            if url and cap.get("title") and url not in page_titles:
+                page_titles[url] = cap["title"]
+    docs: dict[str, SourceDocument] = {}
+    for cap in captures:
+        sha = cap.get("sha256")
+        status = cap.get("status")
+        if not sha or cap.get("kind") not in DOCUMENT_KINDS:
+            continue
+        if status is not None and not 200 <= int(status) < 300:
+            continue
+        doc = docs.get(sha)
+        if doc is None:
+            url = cap.get("final_url") or cap.get("url")
+            is_page = cap.get("kind") == "report"
+            parent = cap.get("parent_url")
+            doc = docs[sha] = SourceDocument(
+                sha256=sha,
+                size=cap.get("size"),
+                content_type=cap.get("content_type"),
+                name=cap.get("filename"),
+                url=url,
+                page_url=url if is_page else parent,
+                page_title=cap.get("title") if is_page else page_titles.get(parent or ""),
+                source_id=cap.get("source_id"),
+                fetched_at=cap.get("fetched_at"),
+                kind=cap.get("kind"),
+                headers=_flat_headers(cap.get("headers")),
+            )
+        doc.captures += 1
+    return list(docs.values())
+
+
+def documents_from_dir(directory: Path, store: RawStore) -> list[SourceDocument]:
+    """Every regular file under ``directory`` as a document (copied into the raw store)."""
+    if not directory.is_dir():
+        raise BuildError(f"--from-dir {directory}: not a directory")
+    docs = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        if any(part.startswith(".") for part in path.relative_to(directory).parts):
+            continue
+        data = path.read_bytes()
+        sha = store.put(data)
+        docs.append(
+            SourceDocument(sha256=sha, size=len(data), name=str(path.relative_to(directory)))
+        )
+    return docs
+
+
+def merge_documents(*groups: Iterable[SourceDocument]) -> list[SourceDocument]:
+    """Documents by digest, the first seen winning (ledger before folders)."""
+    merged: dict[str, SourceDocument] = {}
+    for group in groups:
+        for doc in group:
+            if doc.sha256 in merged:
+                merged[doc.sha256].captures += doc.captures
+                merged[doc.sha256].name = merged[doc.sha256].name or doc.name
+            else:
+                merged[doc.sha256] = doc
+    return list(merged.values())
+
+
+def load_sources() -> dict[str, Source]:
+    """The portals declared in ``crawler/sources/*.yml`` (through ``crawler.registry``)."""
+    try:
+        from crawler.registry import load_sources as registry_sources
+    except ImportError:  # pragma: no cover - the registry ships with the crawler
+        return {}
+    out = {}
+    for source_id, src in registry_sources().items():
+        out[source_id] = Source(
+            id=source_id,
+            name=src.name,
+            level=str(src.level) if src.level else None,
+            division_code=src.division_code,
+            start_url=src.start_url,
+            family=str(src.family) if src.family else None,
+        )
+    return out
+
+
+# --- parsing --------------------------------------------------------------------------
+
+
+def parser_version() -> str:
+    import parsers
+
+    return str(getattr(parsers, "PARSER_VERSION", "unversioned"))
+
+
+def parse_one(data: bytes, doc: SourceDocument, version: str) -> ParseResult:
+    """Parse one document; any failure becomes a failed result with its error (never raised)."""
+    from parsers import DocumentMeta, ParseError, parse_document
+
+    meta = DocumentMeta(
+        name=doc.name, url=doc.url, headers=dict(doc.headers), page_title=doc.page_title
+    )
+    start = time.perf_counter()
+    try:
+        report = parse_document(data, meta)
+    except ParseError as exc:
+        return ParseResult(
+            doc.sha256,
+            version,
+            "failed",
+            None,
+            type(exc).__name__,
+            str(exc) or repr(exc),
+            seconds=time.perf_counter() - start,
+        )
+    except Exception as exc:  # a parser bug: listed as a failure, the build goes on
+        return ParseResult(
+            doc.sha256,
+            version,
+            "failed",
+            None,
+            type(exc).__name__,
+            f"internal parser error: {exc!r}",
+            seconds=time.perf_counter() - start,
+        )
+    record = report.to_json()
+    return ParseResult(
+        doc.sha256,
+        version,
+        "parsed",
+        record.get("format"),
+        report=record,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _parse_job(args: tuple[str, SourceDocument, str]) -> ParseResult:
+    root, doc, version = args
+    try:
+        data = RawStore(root).get(doc.sha256)
+    except OSError as exc:
+        return ParseResult(doc.sha256, version, "unreadable", None, type(exc).__name__, str(exc))
+    return parse_one(data, doc, version)
+
+
+def parse_missing(
+    docs: list[SourceDocument],
+    data_dir: Path,
+    state: BuildState,
+    version: str,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, float, dict[str, ParseResult]]:
+    """Parse the documents without a cached result; returns (count, seconds, unreadable).
+
+    Results are committed to the cache in batches, so a killed build keeps them.
+    Documents whose bytes cannot be read are returned, not cached: a later build
+    retries them once the raw store has them.
+    """
+    cached = state.cached(version)
+    todo = [d for d in docs if d.sha256 not in cached]
+    unreadable: dict[str, ParseResult] = {}
+    if not todo:
+        return 0, 0.0, unreadable
+    start = time.perf_counter()
+    jobs_args = [(str(data_dir), d, version) for d in todo]
+    batch: list[ParseResult] = []
+
+    def take(result: ParseResult, done: int) -> None:
+        if result.status == "unreadable":
+            unreadable[result.sha256] = result
+        else:
+            batch.append(result)
+        if len(batch) >= 50:
+            state.put(batch)
+            batch.clear()
+        if progress:
+            progress(done, len(todo))
+
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for done, result in enumerate(pool.map(_parse_job, jobs_args, chunksize=4), 1):
+                take(result, done)
+    else:
+        for done, args in enumerate(jobs_args, 1):
+            take(_parse_job(args), done)
+    state.put(batch)
+    return len(todo), time.perf_counter() - start, unreadable
+
+
+# --- choosing one document per report ------------------------------------------------
+
+
+@dataclass
+class Assignment:
+    """The report a parsed document belongs to, and who published it."""
+
+    report_id: str
+    body_id: str
+    body_name: str
+    year: int | None
+    province: str | None
+    level: str | None
+    division_code: str | None
+    source_id: str | None
+    template: str | None
+    score: tuple[Any, ...]
+
+
+def has_report_content(summary: dict[str, Any]) -> bool:
+    """Whether a parse found a report at all (a year, a template, a table or a section)."""
+    return bool(
+        summary.get("year")
+        or summary.get("template")
+        or summary.get("cells")
+        or summary.get("sections")
+    )
+
+
+def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Source]) -> Assignment:
+    """Which body and year a parsed document reports on."""
+    source = sources.get(doc.source_id or "")
+    name = normalize_name(summary.get("organization"))
+    if name is None and source is not None:
+        name = normalize_name(source.name)
+    name = name or UNKNOWN_BODY
+    own_portal = source is not None and normalize_name(source.name) == name
+    level = source.level if own_portal and source else level_from_name(name)
+    code = source.division_code if source else None
+    province = province_for(name, code, source.level if source else None)
+    if code and province_from_code(code) != province:
+        code = None
+    bid = body_id(name)
+    year = summary.get("year")
+    report_id = f"{bid}-{year}" if year else f"{bid}-{doc.sha256[:12]}"
+    score = (
+        summary.get("tables", 0),
+        -summary.get("checks_failing", 0),
+        summary.get("filled", 0),
+        summary.get("sections", 0),
+        FORMAT_RANK.get(summary.get("format") or "", 0),
+        doc.kind == "report",
+    )
+    return Assignment(
+        report_id,
+        bid,
+        name,
+        year,
+        province,
+        level,
+        code,
+        doc.source_id,
+        summary.get("template"),
+        score,
+    )
+
+
+# --- writing the database ---------------------------------------------------------------
+
+_FAST_PRAGMAS = (
+    "PRAGMA journal_mode=OFF",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-262144",
+    "PRAGMA foreign_keys=OFF",
+)
+
+
+def _insert_sql(table: schema.Table, with_rowid: bool = False) -> str:
+    cols = table.column_names
+    names = (["rowid"] if with_rowid else []) + cols
+    marks = ",".join("?" * len(names))
+    return f"INSERT INTO [{table.name}] ({','.join(f'[{c}]' for c in names)}) VALUES ({marks})"
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    for table in schema.TABLES:
+        conn.execute(schema.create_table_sql(table))
+    for fts in schema.FTS:
+        conn.execute(schema.create_fts_sql(fts))
+    for view in schema.VIEWS:
+        conn.execute(schema.create_view_sql(view))
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    for table in schema.TABLES:
+        for statement in schema.create_index_sql(table):
+            conn.execute(statement)
+
+
+class ArchiveWriter:
+    """Writes one fresh database file; rows are buffered and bulk-inserted."""
+
+    FLUSH_EVERY = 2000
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        for pragma in _FAST_PRAGMAS:
+            self.conn.execute(pragma)
+        self.conn.execute("BEGIN")
+        create_schema(self.conn)
+        self.buffers: dict[str, list[tuple[Any, ...]]] = {}
+        self.sql = {t.name: _insert_sql(t) for t in schema.TABLES}
+        self.sql["reports"] = _insert_sql(schema.REPORTS, with_rowid=True)
+        self.sql["cells"] = self.sql["cells"].replace("INSERT", "INSERT OR IGNORE", 1)
+        self.sql["sections_fts"] = "INSERT INTO sections_fts (rowid, text) VALUES (?, ?)"
+        self.sql["reports_fts"] = (
+            "INSERT INTO reports_fts (rowid, title, body_name) VALUES (?, ?, ?)"
+        )
+        self.report_rowid = 0
+        self.section_id = 0
+        self.check_id = 0
+        self.pending = 0
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.buffers.setdefault(table, []).append(row)
+
+    def add_report(self, record: dict[str, Any], ctx: ReportContext, prov: Provenance) -> None:
+        rows = report_rows(record, ctx, prov)
+        self.report_rowid += 1
+        self.add("reports", (self.report_rowid, *rows.report))
+        self.add(
+            "reports_fts",
+            (
+                self.report_rowid,
+                bigram.index_text(record.get("title")),
+                bigram.index_text(ctx.body_name),
+            ),
+        )
+        if rows.requests is not None:
+            self.add("requests", rows.requests)
+        if rows.review_litigation is not None:
+            self.add("review_litigation", rows.review_litigation)
+        buffers = self.buffers
+        buffers.setdefault("proactive", []).extend(rows.proactive)
+        buffers.setdefault("cells", []).extend(rows.cells)
+        context = ctx.values()
+        for section, heading, text in rows.sections:
+            self.section_id += 1
+            self.add("sections", (self.section_id, *context, section, heading, text, len(text)))
+            self.add("sections_fts", (self.section_id, bigram.index_text(text)))
+        for check in rows.failed_checks:
+            self.check_id += 1
+            self.add("failed_checks", (self.check_id, *check))
+        for extra in rows.extra_facts:
+            self.add("extra_facts", (None, *extra))
+        self.pending += 1
+        if self.pending >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        for table, rows in self.buffers.items():
+            if rows:
+                self.conn.executemany(self.sql[table], rows)
+                rows.clear()
+        self.pending = 0
+
+    def finish(self, info: dict[str, Any]) -> None:
+        """Indexes, cross-report checks, summaries, FTS merge, statistics; then close."""
+        self.flush()
+        create_indexes(self.conn)
+        add_carry_checks(self.conn)
+        build_summaries(self.conn)
+        for key, value in info.items():
+            self.conn.execute("INSERT INTO build_info VALUES (?, ?)", (key, str(value)))
+        for fts in schema.FTS:
+            self.conn.execute(f"INSERT INTO [{fts.name}]([{fts.name}]) VALUES ('optimize')")
+        self.conn.execute("COMMIT")
+        self.conn.execute("PRAGMA analysis_limit=1000")
+        self.conn.execute("ANALYZE")
+        self.conn.execute("PRAGMA journal_mode=DELETE")
+        self.conn.close()
+
+    def abort(self) -> None:
+        self.conn.close()
+
+
+def add_carry_checks(conn: sqlite3.Connection) -> None:
+    """X_CARRY: carried_over (total) of year N = carried_forward (total) of N−1, same body."""
+    conn.execute(
+        """
+        INSERT INTO failed_checks (report_id, body_id, body_name, year, province, level, template,
+                                   check_id, scope, expected, actual, severity)
+        SELECT cur.report_id, cur.body_id, cur.body_name, cur.year, cur.province, cur.level,
+               cur.template, 'X_CARRY', 'total', prev.carried_forward__total,
+               cur.carried_over__total, 'error'
+        FROM requests cur JOIN requests prev
+          ON prev.body_id = cur.body_id AND prev.year = cur.year - 1
+        WHERE cur.carried_over__total IS NOT NULL AND prev.carried_forward__total IS NOT NULL
+          AND cur.carried_over__total != prev.carried_forward__total
+        """
+    )
+    conn.execute(
+        """
+        UPDATE reports SET
+          checks_failing = CASE WHEN checks_failing IS NULL THEN 'X_CARRY'
+                                ELSE checks_failing || ',X_CARRY' END,
+          checks_failing_count = checks_failing_count + 1
+        WHERE id IN (SELECT report_id FROM failed_checks WHERE check_id = 'X_CARRY')
+        """
+    )
+
+
+def build_summaries(conn: sqlite3.Connection) -> None:
+    """The summary_* tables: totals per grouping, from the reports table."""
+    measures = """
+        count(*), count(DISTINCT body_id), sum(new_requests), sum(processed), sum(granted),
+        sum(partially_granted), sum(denied), sum(unavailable), sum(rejected),
+        round(CAST(sum(denied) AS REAL) / nullif(sum(processed), 0), 6),
+        sum(reviews), sum(reviews_corrected), sum(suits), sum(suits_corrected),
+        sum(checks_failing_count > 0)
+    """
+    for name, keys in schema.SUMMARY_GROUPINGS.items():
+        group = ", ".join(keys)
+        conn.execute(
+            f"INSERT INTO [{name}] SELECT {group}, {measures} FROM reports "
+            f"WHERE year IS NOT NULL GROUP BY {group}"
+        )
+
+
+def write_archive(
+    path: Path,
+    docs: list[SourceDocument],
+    outcomes: dict[str, Outcome],
+    load_reports: Callable[[list[str]], Iterator[tuple[str, dict[str, Any]]]],
+    sources: dict[str, Source],
+    captures: Iterable[dict[str, Any]] = (),
+    info: dict[str, Any] | None = None,
+) -> BuildStats:
+    """Write a complete archive database at ``path`` (which must not exist).
+
+    Args:
+        docs: every document, whatever became of its parse.
+        outcomes: per digest, the parse outcome (documents without one are
+            listed as unreadable).
+        load_reports: yields (digest, report record) for the digests asked, in order.
+        sources: the portals, for body levels, provinces and the sources table.
+        captures: ledger capture rows, copied as provenance.
+    """
+    stats = BuildStats(documents=len(docs))
+    start = time.perf_counter()
+    writer = ArchiveWriter(path)
+    try:
+        # Choose: group parsed documents by report.
+        groups: dict[str, list[tuple[SourceDocument, Assignment]]] = {}
+        assigned: dict[str, Assignment] = {}
+        for doc in docs:
+            outcome = outcomes.get(doc.sha256)
+            if outcome is None or outcome.status != "parsed" or outcome.summary is None:
+                continue
+            if not has_report_content(outcome.summary):
+                continue
+            a = assign(doc, outcome.summary, sources)
+            assigned[doc.sha256] = a
+            groups.setdefault(a.report_id, []).append((doc, a))
+        chosen: dict[str, tuple[SourceDocument, Assignment, list[SourceDocument]]] = {}
+        for rid, group in groups.items():
+            group.sort(key=lambda m: (m[1].score, m[0].sha256), reverse=True)
+            best, best_assignment = group[0]
+            chosen[rid] = (best, best_assignment, [m[0] for m in group])
+
+        # Reports and their rows, in report-id order.
+        order = sorted(chosen)
+        by_sha = {chosen[r][0].sha256: r for r in order}
+        bodies: dict[str, dict[str, Any]] = {}
+        for start_i in range(0, len(order), 1000):
+            chunk = [chosen[r][0].sha256 for r in order[start_i : start_i + 1000]]
+            for sha, record in load_reports(chunk):
+                report_id = by_sha[sha]
+                doc, a, members = chosen[report_id]
+                page_url = next((m.url for m in members if m.kind == "report"), doc.page_url)
+                summary = outcomes[sha].summary or {}
+                ctx = ReportContext(
+                    report_id,
+                    a.body_id,
+                    a.body_name,
+                    a.year,
+                    a.province,
+                    a.level,
+                    a.template,
+                    a.division_code,
+                )
+                prov = Provenance(
+                    sha,
+                    outcomes[sha].format,
+                    doc.url,
+                    page_url,
+                    len(members),
+                    summary.get("warnings", 0),
+                )
+                writer.add_report(record, ctx, prov)
+                body = bodies.setdefault(
+                    a.body_id,
+                    {"a": a, "years": []},
+                )
+                body["years"].append(a.year)
+
+        # Warnings of every parsed document (chosen or not).
+        parsed = [
+            d.sha256
+            for d in docs
+            if outcomes.get(d.sha256) is not None and outcomes[d.sha256].status == "parsed"
+        ]
+        for start_i in range(0, len(parsed), 1000):
+            for sha, record in load_reports(parsed[start_i : start_i + 1000]):
+                doc_report = assigned[sha].report_id if sha in assigned else None
+                for w in record.get("warnings") or []:
+                    writer.add(
+                        "warnings",
+                        (
+                            None,
+                            sha,
+                            doc_report,
+                            w.get("code"),
+                            w.get("message"),
+                            w.get("table"),
+                            w.get("row"),
+                        ),
+                    )
+
+        version = (info or {}).get("parser_version")
+        for doc in docs:
+            row = document_row(doc, outcomes.get(doc.sha256), assigned, chosen, version)
+            writer.add("documents", row)
+            if outcomes.get(doc.sha256) is None or outcomes[doc.sha256].status != "parsed":
+                stats.failed_documents += 1
+        for cap in captures:
+            writer.add("captures", tuple(cap.get(c) for c in schema.CAPTURES.column_names))
+        for src in sources.values():
+            writer.add(
+                "sources",
+                (
+                    src.id,
+                    src.name,
+                    src.level,
+                    src.division_code,
+                    "全国" if src.level == "national" else province_from_code(src.division_code),
+                    src.start_url,
+                    src.family,
+                ),
+            )
+        for bid, body in bodies.items():
+            a = body["a"]
+            years = [y for y in body["years"] if y]
+            writer.add(
+                "bodies",
+                (
+                    bid,
+                    a.body_name,
+                    a.level,
+                    a.province,
+                    a.division_code,
+                    a.source_id,
+                    len(body["years"]),
+                    min(years) if years else None,
+                    max(years) if years else None,
+                ),
+            )
+        stats.reports = len(chosen)
+        stats.bodies = len(bodies)
+        writer.finish(
+            {
+                "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "schema_version": schema.SCHEMA_VERSION,
+                "documents": len(docs),
+                "reports": len(chosen),
+                "failed_documents": stats.failed_documents,
+                **(info or {}),
+            }
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    stats.write_seconds = time.perf_counter() - start
+    return stats
+
+
+def document_row(
+    doc: SourceDocument,
+    outcome: Outcome | None,
+    assigned: dict[str, Assignment],
+    chosen: dict[str, tuple[SourceDocument, Assignment, list[SourceDocument]]],
+    version: str | None = None,
+) -> tuple[Any, ...]:
+    summary = (outcome.summary if outcome else None) or {}
+    a = assigned.get(doc.sha256)
+    is_chosen = a is not None and chosen[a.report_id][0].sha256 == doc.sha256
+    status: str = outcome.status if outcome else "failed"
+    error_type = outcome.error_type if outcome else "Unreadable"
+    error = outcome.error if outcome else "the archived bytes could not be read"
+    return (
+        doc.sha256,
+        (outcome.format if outcome else None) or summary.get("format"),
+        doc.size,
+        doc.content_type,
+        doc.name,
+        doc.url,
+        doc.source_id,
+        doc.fetched_at,
+        doc.captures,
+        status,
+        error_type,
+        error,
+        version if outcome else None,
+        summary.get("title"),
+        summary.get("organization"),
+        summary.get("year"),
+        summary.get("template"),
+        a.report_id if a else None,
+        int(is_chosen),
+        summary.get("cells"),
+        summary.get("warnings"),
+        summary.get("checks_failing"),
+    )
+
+
+# --- the whole build -----------------------------------------------------------------------
+
+
+def build(
+    data_dir: Path,
+    from_dirs: Iterable[Path] = (),
+    jobs: int = 1,
+    use_ledger: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BuildStats:
+    """Collect, parse what is new, write ``archive.db.new`` and publish it atomically."""
+    from archive.publish import build_lock, new_path, publish
+
+    say = progress or (lambda message: None)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = RawStore(data_dir)
+    with build_lock(data_dir):
+        captures = ledger_captures(data_dir) if use_ledger else []
+        docs = merge_documents(
+            documents_from_captures(captures),
+            *(documents_from_dir(Path(d), store) for d in from_dirs),
+        )
+        say(f"{len(docs)} documents ({len(captures)} captures in the ledger)")
+        version = parser_version()
+        with BuildState.open(data_dir) as state:
+            parsed_now, parse_seconds, unreadable = parse_missing(
+                docs, data_dir, state, version, jobs
+            )
+            say(f"parsed {parsed_now} new documents in {parse_seconds:.1f}s (parser {version})")
+            outcomes = state.outcomes(version)
+            for sha, result in unreadable.items():
+                outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
+
+            def load_reports(digests: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+                for result in state.results(digests, version):
+                    if result.report is not None:
+                        yield result.sha256, result.report
+
+            target = new_path(data_dir)
+            target.unlink(missing_ok=True)
+            try:
+                stats = write_archive(
+                    target,
+                    docs,
+                    outcomes,
+                    load_reports,
+                    load_sources(),
+                    captures,
+                    info={"parser_version": version},
+                )
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+        stats.parsed_now, stats.parse_seconds = parsed_now, parse_seconds
+        say(
+            f"wrote {stats.reports} reports, {stats.documents} documents "
+            f"({stats.failed_documents} failed) in {stats.write_seconds:.1f}s"
+        )
+        start = time.perf_counter()
+        publish(target, data_dir)
+        stats.publish_seconds = time.perf_counter() - start
+        say(f"published {data_dir / 'archive.db'} in {stats.publish_seconds:.1f}s")
+    return stats
+
+
+def cpu_jobs() -> int:
+    """A default for --jobs: the CPUs this process may use, at most 4."""
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, min(4, os.cpu_count() or 1))

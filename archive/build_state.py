@@ -1,0 +1,196 @@
+"""The build's own state, ``<data>/build-state.db``: the parse cache.
+
+A document is parsed once per (SHA-256 of its bytes, ``parsers.PARSER_VERSION``):
+the result — the report record as JSON, or the error — is kept here, so a
+rebuild re-parses only documents whose bytes are new or whose parser changed.
+Failures are cached too (a parser is deterministic), except when the bytes
+could not be read at all. The published ``archive.db`` never holds this state:
+it is rebuilt from the cache, the raw store and the ledger on every build.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STATE_NAME = "build-state.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS parse_cache (
+    sha256 TEXT NOT NULL,
+    parser_version TEXT NOT NULL,
+    status TEXT NOT NULL,            -- parsed | failed
+    format TEXT,
+    error_type TEXT,
+    error TEXT,
+    report BLOB,                     -- zlib-compressed Report.to_json()
+    summary TEXT,                    -- JSON: what choosing a report's document needs
+    seconds REAL,
+    parsed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (sha256, parser_version)
+);
+"""
+
+
+@dataclass
+class ParseResult:
+    """What parsing one document gave: a report record (JSON shape) or an error."""
+
+    sha256: str
+    parser_version: str
+    status: str  # "parsed" or "failed"
+    format: str | None = None
+    error_type: str | None = None
+    error: str | None = None
+    report: dict[str, Any] | None = None
+    seconds: float | None = None
+
+
+@dataclass
+class Outcome:
+    """A cached result without its report: enough to list and choose documents."""
+
+    status: str
+    format: str | None
+    error_type: str | None
+    error: str | None
+    summary: dict[str, Any] | None
+
+
+def summarize(report: dict[str, Any]) -> dict[str, Any]:
+    """The few facts about a parsed report that choosing and listing documents need."""
+    cells = report.get("cells") or []
+    return {
+        "title": report.get("title"),
+        "organization": report.get("organization"),
+        "year": report.get("year"),
+        "template": report.get("template"),
+        "format": report.get("format"),
+        "cells": len(cells),
+        "filled": sum(1 for c in cells if c.get("value") is not None),
+        "tables": len({c.get("table") for c in cells}),
+        "sections": sum(1 for t in (report.get("section_texts") or {}).values() if t),
+        "checks_failing": len(report.get("checks_failing") or []),
+        "warnings": len(report.get("warnings") or []),
+    }
+
+
+class BuildState:
+    """The parse cache in ``<data>/build-state.db`` (WAL: a killed build keeps what it parsed)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> BuildState:
+        return cls(Path(data_dir) / STATE_NAME)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> BuildState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cached(self, parser_version: str) -> set[str]:
+        """Digests that already have a result for this parser version."""
+        rows = self.conn.execute(
+            "SELECT sha256 FROM parse_cache WHERE parser_version = ?", (parser_version,)
+        )
+        return {sha for (sha,) in rows}
+
+    def put(self, results: Iterable[ParseResult]) -> None:
+        """Store results (replacing any for the same digest and version) in one transaction."""
+        rows = [
+            (
+                r.sha256,
+                r.parser_version,
+                r.status,
+                r.format,
+                r.error_type,
+                r.error,
+                encode_report(r.report) if r.report is not None else None,
+                json.dumps(summarize(r.report), ensure_ascii=False)
+                if r.report is not None
+                else None,
+                r.seconds,
+            )
+            for r in results
+        ]
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO parse_cache (sha256, parser_version, status, format,"
+                " error_type, error, report, summary, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def outcomes(self, parser_version: str) -> dict[str, Outcome]:
+        """Per cached digest: status, format, error and the summary (no report JSON)."""
+        rows = self.conn.execute(
+            "SELECT sha256, status, format, error_type, error, summary FROM parse_cache"
+            " WHERE parser_version = ?",
+            (parser_version,),
+        )
+        return {
+            sha: Outcome(status, fmt, error_type, error, json.loads(summary) if summary else None)
+            for sha, status, fmt, error_type, error, summary in rows
+        }
+
+    def get(self, sha256: str, parser_version: str) -> ParseResult | None:
+        row = self.conn.execute(
+            "SELECT sha256, parser_version, status, format, error_type, error, report, seconds "
+            "FROM parse_cache WHERE sha256 = ? AND parser_version = ?",
+            (sha256, parser_version),
+        ).fetchone()
+        return _result(row) if row else None
+
+    def results(self, digests: Iterable[str], parser_version: str) -> Iterator[ParseResult]:
+        """The cached results for ``digests`` (those that have one), in the order given."""
+        digests = list(digests)
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT sha256, parser_version, status, format, error_type, error, report, seconds "
+                f"FROM parse_cache WHERE parser_version = ? AND sha256 IN ({marks})",
+                (parser_version, *chunk),
+            ).fetchall()
+            by_sha = {row[0]: row for row in rows}
+            for sha in chunk:
+                if sha in by_sha:
+                    yield _result(by_sha[sha])
+
+
+def encode_report(report: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(report, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def decode_report(blob: bytes) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(zlib.decompress(blob).decode("utf-8"))
+    return data
+
+
+def _result(row: tuple[Any, ...]) -> ParseResult:
+    sha, version, status, fmt, error_type, error, blob, seconds = row
+    return ParseResult(
+        sha256=sha,
+        parser_version=version,
+        status=status,
+        format=fmt,
+        error_type=error_type,
+        error=error,
+        report=decode_report(blob) if blob is not None else None,
+        seconds=seconds,
+    )
