@@ -95,5 +95,9 @@ def demo() -> None:
         click.echo(summary_line(str(path.relative_to(REPO_ROOT)), report))
 
 
+from archive.build_cli import build  # noqa: E402 - commands register after the group
+
+cli.add_command(build)
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
