@@ -1,0 +1,226 @@
+"""The same reports in every rendering a portal or converter produces, parsed cell by cell.
+
+Each seed (and a series of synthetic reports) is rendered as a portal page in
+each CMS style, with 表三 whole and cut in two, as a content fragment, as a GBK
+page (declared gb2312, with the GBK-only 堃 in its text), as pages whose HTTP
+header and ``<meta>`` disagree about the charset, with a UTF-8 BOM, and as the
+Markdown a PDF converter emits. ``parsers.parse_document`` must give back every
+cell of the spec (blank stays ``None``), the organisation, year, template and
+the set of failing checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from crawler.fixture_portals.render_html import render_markdown, render_report_html
+from crawler.fixture_portals.reports import seed_reports, synthetic_reports
+from parsers import DocumentMeta, parse_document
+
+SEEDS = seed_reports()
+SYNTHETIC = synthetic_reports(36)
+ALL_SECTIONS = ["overview", "proactive", "requests", "review_litigation", "problems", "other"]
+GBK_ONLY = "联系人：王堃（电话：0571-87000000）。"
+PAGE_URL = "http://www.example.gov.cn/zwgk/zfxxgknb/202101/t20210120_123456.html"
+
+Rendering = Callable[[dict[str, Any]], tuple[bytes, DocumentMeta]]
+
+
+def _meta(content_type: str = "text/html") -> DocumentMeta:
+    return DocumentMeta(
+        name="t20210120_123456.html", url=PAGE_URL, headers={"Content-Type": content_type}
+    )
+
+
+def _with_gbk_only_text(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with a sentence holding 堃 (in GBK, not in GB2312) in its last section."""
+    spec = copy.deepcopy(spec)
+    texts = spec["section_texts"]
+    texts["other"] = (texts.get("other") or "") + "\n" + GBK_ONLY
+    return spec
+
+
+def _html(style: str, split: bool = False, chrome: bool = True) -> Rendering:
+    def render(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+        data = render_report_html(spec, style=style, chrome=chrome, split_tables=split)
+        return data, _meta("text/html; charset=utf-8")
+
+    return render
+
+
+def _gbk(header: str, meta_charset: str = "gb2312") -> Rendering:
+    def render(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+        data = render_report_html(_with_gbk_only_text(spec), style="trs", encoding=meta_charset)
+        return data, _meta(header)
+
+    return render
+
+
+def _utf8_declared_gbk(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+    """UTF-8 bytes and meta, while the HTTP header claims GBK."""
+    data = render_report_html(_with_gbk_only_text(spec), style="hanweb")
+    return data, _meta("text/html; charset=GBK")
+
+
+def _bom(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+    data = render_report_html(_with_gbk_only_text(spec), style="gkmlpt")
+    return b"\xef\xbb\xbf" + data, _meta("text/html")
+
+
+def _markdown(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+    return render_markdown(spec).encode("utf-8"), DocumentMeta(name="report.md")
+
+
+RENDERINGS: dict[str, Rendering] = {
+    "trs": _html("trs"),
+    "trs-split": _html("trs", split=True),
+    "hanweb": _html("hanweb"),
+    "hanweb-split": _html("hanweb", split=True),
+    "gkmlpt": _html("gkmlpt"),
+    "gkmlpt-split": _html("gkmlpt", split=True),
+    "fragment": _html("trs", chrome=False),
+    "gbk": _gbk("text/html"),
+    "gbk-header-latin1": _gbk("text/html; charset=ISO-8859-1"),
+    "gbk-header-utf8": _gbk("text/html; charset=utf-8", meta_charset="gbk"),
+    "utf8-header-gbk": _utf8_declared_gbk,
+    "bom": _bom,
+    "markdown": _markdown,
+}
+GBK_ONLY_RENDERINGS = {"gbk", "gbk-header-latin1", "gbk-header-utf8", "utf8-header-gbk", "bom"}
+
+# Cases the parser gets wrong today, as "document:rendering" patterns → reason.
+# The parser's owner removes an entry when the parser is fixed (strict xfail
+# turns a fixed case into a failure, so the list cannot go stale).
+KNOWN_PARSER_FAILURES: dict[str, str] = {}
+
+
+def _cases(specs: list[dict[str, Any]]) -> list[Any]:
+    cases = []
+    for spec in specs:
+        for name in RENDERINGS:
+            case_id = f"{spec['document']}:{name}"
+            reasons = [
+                r for pat, r in KNOWN_PARSER_FAILURES.items() if fnmatch.fnmatch(case_id, pat)
+            ]
+            marks = [pytest.mark.xfail(strict=True, reason=reasons[0])] if reasons else []
+            cases.append(pytest.param(spec, name, id=case_id, marks=marks))
+    return cases
+
+
+def mismatches(got: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """Every difference between a parsed record (``Report.to_json()``) and a spec."""
+    out: list[str] = []
+
+    def differ(path: str, expected: Any, actual: Any) -> None:
+        if expected != actual:
+            out.append(f"{path}: expected {expected!r}, got {actual!r}")
+
+    for key in ("organization", "year", "template"):
+        differ(key, spec[key], got.get(key))
+    differ(
+        "checks_failing", sorted(spec["checks_failing"]), sorted(got.get("checks_failing") or [])
+    )
+    differ("sections", ALL_SECTIONS, got.get("sections"))
+
+    parsed_rows = {row["key"]: row for row in got.get("proactive") or []}
+    differ("proactive keys", [r["key"] for r in spec["proactive"]], list(parsed_rows))
+    for row in spec["proactive"]:
+        parsed = parsed_rows.get(row["key"], {}).get("values", {})
+        for metric, expected in row["values"].items():
+            differ(f"proactive.{row['key']}.{metric}", expected, parsed.get(metric, "<missing>"))
+
+    for table in ("requests", "review_litigation"):
+        parsed_table = got.get(table) or {}
+        for key, values in spec[table].items():
+            parsed_values = parsed_table.get(key) or ["<missing>"] * len(values)
+            if len(parsed_values) != len(values):
+                out.append(f"{table}.{key}: {len(parsed_values)} cells, expected {len(values)}")
+                continue
+            for i, (expected, actual) in enumerate(zip(values, parsed_values, strict=True)):
+                differ(f"{table}.{key}[{i}]", expected, actual)
+        for key in set(parsed_table) - set(spec[table]):
+            if any(v is not None for v in parsed_table[key]):
+                out.append(f"{table}.{key}: a row the document does not have: {parsed_table[key]}")
+
+    differ("extra", spec["extra"], got.get("extra"))
+    return out
+
+
+def _parse_and_compare(spec: dict[str, Any], rendering: str) -> None:
+    data, meta = RENDERINGS[rendering](spec)
+    got = parse_document(data, meta).to_json()
+    problems = mismatches(got, spec)
+    if rendering in GBK_ONLY_RENDERINGS and not any(
+        "王堃" in text for text in (got.get("section_texts") or {}).values()
+    ):
+        problems.append("section texts lost the GBK-only character 堃 (wrong decoding)")
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize(("spec", "rendering"), _cases(SEEDS))
+def test_seed_rendering_parses_to_gold(spec: dict[str, Any], rendering: str) -> None:
+    _parse_and_compare(spec, rendering)
+
+
+@pytest.mark.parametrize(("spec", "rendering"), _cases(SYNTHETIC))
+def test_synthetic_rendering_parses_to_spec(spec: dict[str, Any], rendering: str) -> None:
+    _parse_and_compare(spec, rendering)
+
+
+def test_comparison_sees_a_single_wrong_cell() -> None:
+    """The comparison itself: one changed cell, one blank turned zero, are both reported."""
+    spec = SYNTHETIC[0]
+    got = copy.deepcopy(spec)
+    got["sections"] = ALL_SECTIONS
+    assert mismatches(got, spec) == []
+    got["requests"]["granted"][0] = (got["requests"]["granted"][0] or 0) + 1
+    got["review_litigation"]["review"][1] = (
+        0 if spec["review_litigation"]["review"][1] is None else None
+    )
+    found = mismatches(got, spec)
+    assert len(found) == 2, found
+    assert found[0].startswith("requests.granted[0]")
+    assert found[1].startswith("review_litigation.review[1]")
+
+
+def test_synthetic_series_is_varied() -> None:
+    """The synthetic reports cover what the renderings must survive."""
+    templates = {s["template"] for s in SYNTHETIC}
+    failing = {c for s in SYNTHETIC for c in s["checks_failing"]}
+    blanks = sum(v is None for s in SYNTHETIC for row in s["requests"].values() for v in row)
+    negatives = [
+        v
+        for s in SYNTHETIC
+        for row in s["proactive"]
+        for v in row["values"].values()
+        if isinstance(v, int) and v < 0
+    ]
+    assert templates == {"2019", "2021"}
+    assert {"T3_BALANCE", "T3_COLUMNS", "T4_TOTAL"} <= failing
+    assert any(not s["checks_failing"] for s in SYNTHETIC)
+    assert blanks > 100 and negatives
+    assert any(s["extra"] for s in SYNTHETIC)
+    assert any("/" in row["key"] for s in SYNTHETIC for row in s["proactive"])
+    units = {
+        v["unit"]
+        for s in SYNTHETIC
+        for row in s["proactive"]
+        for v in row["values"].values()
+        if isinstance(v, dict)
+    }
+    assert {"万元", "元"} <= units
+    assert synthetic_reports(3) == SYNTHETIC[:3]  # deterministic, prefix-stable
+
+
+def test_gbk_page_really_needs_gbk() -> None:
+    """The GBK rendering cannot be read as GB2312: the test exercises GB18030 decoding."""
+    data, _ = RENDERINGS["gbk"](SEEDS[1])
+    assert b"charset=gb2312" in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("gb2312")
+    assert GBK_ONLY in data.decode("gb18030")
