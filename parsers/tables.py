@@ -37,6 +37,8 @@ _FACT = re.compile(r"^(?P<label>.*\S)\s*[：:]\s*(?P<value>[+\-]?[\d,，.]+\s*[^
 _RUN = re.compile(r"^(?P<label>.*?[\u3400-\u9fff”\"）)])\s*(?P<run>\d[\d ]*\d|\d)$")
 _ITEM = re.compile(r"第二十条第?[(（]?([一二三四五六七八九十]+)[)）]?项?")
 _SPACES = re.compile(r"\s+")
+_INNER_NUMBERING = re.compile(r"[(（][一二三四五六七八九十]+[)）]|(?<![\d.])\d{1,2}[.、．](?!\d)")
+_DIGIT_RUN = re.compile(r"^\d[\d ]{8,}\d$")
 
 
 @dataclass
@@ -55,6 +57,8 @@ class SplitRow:
     labels: list[str]
     values: list[GridCell]
     leading_blank: bool
+    cells: list[GridCell] = field(default_factory=list)  # every cell, in grid position
+    first_value: int = 0  # grid position of the first value cell
     run: str | None = None
     fact: tuple[str, str] | None = None
     page: int | None = None
@@ -100,7 +104,18 @@ def split_row(cells: list[GridCell]) -> SplitRow:
         for i in range(last_label + 1, len(cells))
     ]
     leading_blank = bool(texts) and texts[0] == "" and last_label > 0
-    row = SplitRow(label_texts, values, leading_blank, page=cells[0].page if cells else None)
+    row = SplitRow(
+        label_texts,
+        values,
+        leading_blank,
+        cells=[GridCell(t, c.page, c.confidence) for t, c in zip(texts, cells, strict=True)],
+        first_value=last_label + 1,
+        page=cells[0].page if cells else None,
+    )
+    nonblank = [t for t in texts if t]
+    if not label_texts and len(nonblank) == 1 and _DIGIT_RUN.match(nonblank[0]):
+        row.values, row.run = [], nonblank[0]
+        return row
     if label_texts and all(is_blank(v.text) for v in values):
         leaf = label_texts[-1]
         fact = _FACT.match(leaf)
@@ -166,12 +181,15 @@ def regions(blocks: list[Block], heading_blocks: dict[int, str]) -> Regions:
         elif isinstance(block, Paragraph) and current is not None and len(block.text) <= 80:
             sr = split_row([GridCell(block.text, block.page)])
             keep = (
-                (current == "requests" and L.match("requests", sr.leaf) is not None)
+                (current == "requests" and _request_key(sr, "other_handling") is not None)
                 or (current == "proactive" and sr.fact is not None)
                 or (current == "review" and sr.run is not None)
             )
-            if keep and getattr(out, current):
+            # A text dump has no tables at all: its short row lines open the region.
+            opens = current == "requests" and (sr.run is not None or len(block.text) <= 40)
+            if keep and (getattr(out, current) or opens):
                 getattr(out, current).append(sr)
+                out.found[current] = True
     return out
 
 
@@ -343,16 +361,27 @@ def read_requests(rows: list[SplitRow], report: Report) -> str | None:
     return template
 
 
+def _tails(text: str) -> list[str]:
+    """The label, then what follows its last inner numbering ("（三）不予公开1.属于国家秘密" → "属于国家秘密")."""
+    out = [text]
+    matches = list(_INNER_NUMBERING.finditer(text))
+    if matches and matches[-1].start() > 0:
+        out.insert(0, text[matches[-1].end() :])
+    return out
+
+
 def _request_key(sr: SplitRow, group: str | None) -> str | None:
-    for text in reversed(sr.labels):
-        key = L.match("requests", text)
-        if key == "other_other" and group != "other_handling":
-            key = None
-        if key == "other" and not sr.has_values() and not sr.values:
-            key = None  # "(六)其他处理" as a heading over its 2021 sub-rows
-        if key:
-            return key
-        if L.match("request_groups", text) is None and text is not sr.labels[-1]:
+    """The row key, from the leaf label first, then its parents (a label split over cells)."""
+    for n, label in enumerate(reversed(sr.labels)):
+        for text in _tails(label):
+            key = L.match("requests", text)
+            if key == "other_other" and group != "other_handling":
+                key = None
+            if key == "other" and not sr.values and not sr.run:
+                key = None  # "(六)其他处理" as a heading over its 2021 sub-rows
+            if key:
+                return key
+        if n > 0 and L.match("request_groups", label) is None:
             break
     return None
 
@@ -471,6 +500,7 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
     votes = {"2019": 0, "2021": 0}
     item: str | None = None
     header: list[tuple[str | None, str | None]] | None = None  # (metric, unit) per column
+    header_cols: list[tuple[int, str, str | None]] = []  # (grid position, metric, unit)
     parent: str | None = None
     rows_out: list[ProactiveRow] = []
     seen: set[str] = set()
@@ -486,7 +516,7 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
         m = _ITEM.search(joined)
         if m:
             item = f"（{m.group(1)}）"
-            header, parent = None, None
+            header, parent, header_cols = None, None, []
             continue
         for template, kind in (
             ("2019", "proactive_template_2019"),
@@ -503,6 +533,13 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
                 (L.match("proactive_metrics", t), unit_in_header(t))
                 for t in sr.labels
                 if not L.normalize(t).startswith("信息内容")
+            ]
+            header_cols = [
+                (i, mk, unit_in_header(c.text))
+                for i, c in enumerate(sr.cells)
+                if c.text
+                and not c.text.startswith("信息内容")
+                and (mk := L.match("proactive_metrics", c.text)) is not None
             ]
             continue
         if not sr.labels:
@@ -549,7 +586,11 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
                 for mk, u in header:
                     if mk in metrics and u:
                         units[metrics.index(mk)] = u
-        cells = _align(sr.values, len(metrics), report, "proactive", key) if metrics else []
+        by_position = _by_header_position(sr, header_cols, metrics, report, key)
+        if by_position is not None:
+            cells = by_position
+        else:
+            cells = _align(sr.values, len(metrics), report, "proactive", key) if metrics else []
         for i, metric in enumerate(metrics):
             if money_metric(metric) and cells[i].unit is None and units[i]:
                 cells[i].unit = units[i]
@@ -568,6 +609,29 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
         keys = {r.key.split("/")[0] for r in rows_out}
         return "2019" if keys & {"other_services", "procurement"} else None
     return "2021" if votes["2021"] > votes["2019"] else "2019"
+
+
+def _by_header_position(
+    sr: SplitRow,
+    header_cols: list[tuple[int, str, str | None]],
+    metrics: list[str],
+    report: Report,
+    key: str,
+) -> list[Cell] | None:
+    """Values read under their column headers, when the row lines up with the header row."""
+    if not header_cols or [m for _, m, _ in header_cols] != metrics:
+        return None
+    positions = [i for i, _, _ in header_cols]
+    if positions[0] < sr.first_value or positions[-1] >= len(sr.cells):
+        return None
+    stray = [
+        c.text
+        for i, c in enumerate(sr.cells)
+        if i >= sr.first_value and i not in positions and not is_blank(c.text)
+    ]
+    if stray:
+        return None
+    return _cells([sr.cells[i] for i in positions])
 
 
 def _printed(text: str) -> str:

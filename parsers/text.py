@@ -18,6 +18,8 @@ import re
 
 from parsers.blocks import Block, GridCell, Paragraph, Table
 
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"\*\*|__")
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 # A line that opens one of the six sections; never swallowed into a table cell.
 _SECTION_HEADING = re.compile(
@@ -85,7 +87,7 @@ def text_to_blocks(text: str) -> list[Block]:
             last.text = f"{last.text}\n{stripped}" if last.text else stripped
             continue
         close_table()
-        blocks.append(Paragraph(stripped))
+        blocks.append(Paragraph(_MD_EMPHASIS.sub("", _MD_HEADING.sub("", stripped))))
         previous_was_cell = False
     close_table()
     return blocks
