@@ -42,11 +42,10 @@ from archive.bodies import (
     province_for,
 )
 from archive.build_state import BuildState, Outcome, ParseResult
+from archive.ledger import DOCUMENT_KINDS
 from archive.regions import province_from_code
 from archive.rows import Provenance, ReportContext, report_rows
 from archive.store import RawStore
-
-DOCUMENT_KINDS = ("report", "attachment")
 
 # Which format's reading is preferred when two documents of a report parse equally well.
 FORMAT_RANK = {
@@ -207,14 +206,19 @@ def merge_documents(*groups: Iterable[SourceDocument]) -> list[SourceDocument]:
     return list(merged.values())
 
 
-def load_sources() -> dict[str, Source]:
-    """The portals declared in ``crawler/sources/*.yml`` (through ``crawler.registry``)."""
+def load_sources(directory: Path | None = None) -> dict[str, Source]:
+    """The portals declared in ``crawler/sources/*.yml`` (or ``directory``), via ``crawler.registry``."""
     try:
+        from crawler.registry import SourceError
         from crawler.registry import load_sources as registry_sources
     except ImportError:  # pragma: no cover - the registry ships with the crawler
         return {}
+    try:
+        registered = registry_sources(directory)
+    except SourceError as exc:
+        raise BuildError(f"the source registry has bad entries:\n{exc}") from exc
     out = {}
-    for source_id, src in registry_sources().items():
+    for source_id, src in registered.items():
         out[source_id] = Source(
             id=source_id,
             name=src.name,
@@ -766,6 +770,7 @@ def build(
     jobs: int = 1,
     use_ledger: bool = True,
     progress: Callable[[str], None] | None = None,
+    sources_dir: Path | None = None,
 ) -> BuildStats:
     """Collect, parse what is new, write ``archive.db.new`` and publish it atomically."""
     from archive.publish import build_lock, new_path, publish
@@ -803,7 +808,7 @@ def build(
                     docs,
                     outcomes,
                     load_reports,
-                    load_sources(),
+                    load_sources(sources_dir),
                     captures,
                     info={"parser_version": version},
                 )
