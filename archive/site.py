@@ -1,0 +1,236 @@
+"""The published site: Datasette over ``<data>/archive.db`` with the ``datasette/`` config.
+
+One function builds the Datasette instance (``make_datasette``) so that the CLI,
+the tests and the demo serve exactly the same site: the database opened
+immutable with an inspect file (counts and hash computed once per build),
+``datasette/metadata.yaml``, ``settings.json``, templates, plugins and static
+files, and CORS on for API users.
+
+Commands registered on the ``xxgk`` group:
+
+- ``xxgk serve [--data-dir] [--host] [--port]``: serve the published archive.
+- ``xxgk demo [--data-dir] [--port]``: the main job end to end on the fixture
+  portal network: start it, crawl it, build the archive, serve it on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from archive.paths import data_dir as resolve_data_dir
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = REPO_ROOT / "datasette"
+DATABASE_FILE = "archive.db"
+DEFAULT_PORT = 8001
+
+
+class SiteError(click.ClickException):
+    """The site cannot be served (no archive built yet, broken config, ...)."""
+
+
+def site_dir() -> Path:
+    """The ``datasette/`` configuration directory (metadata, settings, templates, plugins)."""
+    if not (SITE_DIR / "metadata.yaml").exists():
+        raise SiteError(f"site configuration not found in {SITE_DIR} (run from a checkout)")
+    return SITE_DIR
+
+
+def load_metadata() -> dict[str, Any]:
+    """``datasette/metadata.yaml`` as a dict."""
+    path = site_dir() / "metadata.yaml"
+    try:
+        metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SiteError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(metadata, dict):
+        raise SiteError("datasette/metadata.yaml is not a mapping")
+    return metadata
+
+
+def load_settings() -> dict[str, Any]:
+    """``datasette/settings.json``: time limits, row limits, facet suggestions off, ..."""
+    path = site_dir() / "settings.json"
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SiteError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(settings, dict):
+        raise SiteError("datasette/settings.json is not an object")
+    return settings
+
+
+def schema_descriptions(db: Path) -> dict[str, dict[str, Any]]:
+    """Per table and view: a Chinese · English description and one per column.
+
+    Tables describe themselves in ``archive/schema.py``; a view's columns take
+    the description of the table column of the same name (or the template's
+    labels for the long forms of 表三 and 表四), read from the built database.
+    """
+    from archive import schema
+
+    known: dict[str, str] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for table in schema.TABLES:
+        columns = {c.name: f"{c.zh} · {c.en}" for c in table.columns}
+        for name, text in columns.items():
+            known.setdefault(name, text)
+        out[table.name] = {"description": f"{table.zh} · {table.en}", "columns": columns}
+    long_forms = {
+        "requests_long": {
+            "row_key": "表三的行 · Table 3 row key",
+            **{
+                c: f"表三 · {label} · applicant column {c}"
+                for c, label in schema.COLUMN_LABELS.items()
+            },
+        },
+        "review_litigation_long": {
+            "group_key": "表四的类别 · Table 4 group (review, suit_direct, suit_after_review)",
+            **{o: f"表四 · {label} · outcome {o}" for o, label in schema.OUTCOME_LABELS.items()},
+        },
+    }
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        for view in schema.VIEWS:
+            names = [c.name for c in view.columns] or [
+                row[1] for row in conn.execute(f"PRAGMA table_info([{view.name}])")
+            ]
+            declared = {c.name: f"{c.zh} · {c.en}" for c in view.columns}
+            own = long_forms.get(view.name, {})
+            out[view.name] = {
+                "description": f"{view.zh} · {view.en}",
+                "columns": {n: declared.get(n) or own.get(n) or known.get(n, n) for n in names},
+            }
+    for fts in schema.FTS:
+        out[fts.name] = {"description": f"{fts.zh} · {fts.en}"}
+    return out
+
+
+def site_metadata(db: Path) -> dict[str, Any]:
+    """``metadata.yaml`` with the schema's descriptions filled in (the YAML wins)."""
+    from archive.publish import DATABASE_NAME
+
+    metadata = load_metadata()
+    databases = metadata.setdefault("databases", {})
+    tables = databases.setdefault(DATABASE_NAME, {}).setdefault("tables", {})
+    for name, generated in schema_descriptions(db).items():
+        entry = tables.setdefault(name, {})
+        entry.setdefault("description", generated["description"])
+        if "columns" in generated:
+            entry["columns"] = {**generated["columns"], **(entry.get("columns") or {})}
+    return metadata
+
+
+def database_path(data: Path) -> Path:
+    """``<data>/archive.db``, which must exist (``xxgk build`` writes it)."""
+    db = data / DATABASE_FILE
+    if not db.is_file():
+        raise SiteError(f"no archive database at {db}: run `xxgk build --data-dir {data}` first")
+    return db
+
+
+def inspect_data(db: Path) -> dict[str, Any]:
+    """Datasette's inspect data for ``db`` (hash, size, table counts).
+
+    ``xxgk build`` writes it beside the database when it publishes
+    (``archive/publish.py``), so an immutable server never counts rows per
+    request. It is used only if it describes this very file (path and size);
+    otherwise it is computed here, in memory (never written: a concurrent build
+    may be publishing its own).
+    """
+    from datasette.cli import inspect_, run_sync
+
+    from archive.publish import DATABASE_NAME, INSPECT_NAME
+
+    cached_path = db.with_name(INSPECT_NAME)
+    if cached_path.exists():
+        try:
+            cached = json.loads(cached_path.read_text(encoding="utf-8"))
+        except ValueError:
+            cached = {}
+        entry = cached.get(DATABASE_NAME) if isinstance(cached, dict) else None
+        if (
+            isinstance(entry, dict)
+            and Path(str(entry.get("file"))).resolve() == db.resolve()
+            and entry.get("size") == db.stat().st_size
+        ):
+            return {DATABASE_NAME: entry}
+    computed: dict[str, Any] = run_sync(lambda: inspect_([str(db)], []))
+    return computed
+
+
+def make_datasette(db: Path) -> Any:
+    """The site's Datasette instance for ``db``, configured from ``datasette/``."""
+    from datasette.app import Datasette
+
+    config = site_dir()
+    return Datasette(
+        immutables=[str(db)],
+        inspect_data=inspect_data(db),
+        metadata=site_metadata(db),
+        settings=load_settings(),
+        template_dir=str(config / "templates"),
+        plugins_dir=str(config / "plugins"),
+        static_mounts=[("static", str(config / "static"))],
+        cors=True,
+    )
+
+
+def serve_archive(data: Path, host: str, port: int) -> None:
+    """Serve ``<data>/archive.db`` until interrupted."""
+    import uvicorn
+    from datasette.cli import run_sync
+
+    ds = make_datasette(database_path(data))
+    run_sync(ds.invoke_startup)
+    click.echo(f"serving the archive at http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+@click.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="The data directory (default: $XXGK_DATA_DIR or ~/.local/share/xxgk-archive).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port.")
+def serve(data_dir: str | None, host: str, port: int) -> None:
+    """Serve the published archive (<data>/archive.db) with Datasette.
+
+    The database is opened immutable, with the table counts and hash that
+    `xxgk build` wrote to <data>/inspect.json when it published it.
+
+    Example:
+
+        xxgk serve --data-dir ./data --port 8001
+    """
+    serve_archive(resolve_data_dir(data_dir), host, port)
+
+
+@click.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Where to keep the demo's data (default: a fresh temporary directory).",
+)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Site port.")
+def demo(data_dir: str | None, port: int) -> None:
+    """Run the main job end to end on the bundled fixture portal network.
+
+    Starts the fixture portals on loopback, crawls them, builds the archive and
+    serves it on http://127.0.0.1:PORT/ until interrupted.
+
+    Example:
+
+        xxgk demo --port 8001
+    """
+    from archive.demo import run_demo
+
+    run_demo(Path(data_dir) if data_dir else None, port)
