@@ -99,5 +99,9 @@ from archive.build_cli import build  # noqa: E402 - commands register after the 
 
 cli.add_command(build)
 
+from archive.site import serve  # noqa: E402
+
+cli.add_command(serve)
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
