@@ -1,0 +1,61 @@
+"""WAF challenges: detected, the host blocked for the run, its requests dropped.
+
+``ArchiveMiddleware`` names the challenge (``crawler.detect.challenge``) when it
+archives the response; ``ChallengeMiddleware`` then blocks the host (the
+evidence goes to the ledger's ``blocks`` table) and drops the response.
+``BlockGuardMiddleware`` runs first for every request and drops those for a
+blocked host before anything is sent. Nothing here tries to pass a challenge:
+no JavaScript is run, no cookie solved, no identity changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
+
+
+class HostBlocked(IgnoreRequest):
+    """A request dropped because its host is blocked for this run."""
+
+
+class BlockGuardMiddleware:
+    """Drops every request to a host that is blocked for this run."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BlockGuardMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        spider = self.crawler.spider
+        host = urlparse_cached(request).hostname or ""
+        reason = spider.blocked_hosts.get(host)
+        if reason is not None:
+            spider.note_dropped(request, f"blocked: host {host} is blocked for this run ({reason})")
+            raise HostBlocked(f"host {host} is blocked for this run: {reason}")
+
+
+class ChallengeMiddleware:
+    """Blocks the host of a response that is a WAF challenge, and drops the response."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ChallengeMiddleware:
+        return cls(crawler)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        name = request.meta.get("xxgk_challenge")
+        if not name:
+            return response
+        host = urlparse_cached(request).hostname or ""
+        self.crawler.spider.block_host(host, name, request=request, response=response)
+        raise HostBlocked(f"{host}: {name}")

@@ -1,0 +1,73 @@
+"""The crawler's Scrapy settings: polite by default, every fetch archived.
+
+Politeness: robots.txt obeyed (a robots.txt answering 5xx or a challenge means
+"not tonight"), one request at a time per host, a delay between requests plus
+AutoThrottle, ``Retry-After`` honoured, an identifying User-Agent. Tests and
+benchmarks override the delays with ``-s`` / settings overrides, never here.
+
+The ``XXGK_*`` settings are the project's own:
+
+- ``XXGK_DATA_DIR``: the data directory (raw store + ``crawl.db``); the CLI sets it.
+- ``XXGK_RUN_ID``: the run the spider's fetches belong to (the CLI sets it;
+  ``scrapy crawl`` gets a fresh one).
+- ``XXGK_SOURCES_DIR``: where the source YAML files are (default: the package's).
+- ``XXGK_RETRY_AFTER_MAX``: the longest ``Retry-After`` honoured, in seconds;
+  a longer one gives up on the request for the night.
+"""
+
+BOT_NAME = "xxgk"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    "xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; archive of "
+    "政府信息公开工作年度报告; polite nightly crawler)"
+)
+
+# -- politeness ----------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 3.0
+DOWNLOAD_DELAY_JITTER = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 3.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+
+# -- robustness and limits -------------------------------------------------------
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+# 412/521/403 are blocks, not transient errors: they are never retried.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 0
+HTTPERROR_ALLOWED_CODES = [304]
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+# -- the archive -------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.waf.BlockGuardMiddleware": 40,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.HonestRobotsTxtMiddleware": 100,
+    "crawler.middlewares.politeness.RetryAfterMiddleware": 560,
+    "crawler.middlewares.waf.ChallengeMiddleware": 585,
+    "crawler.middlewares.archive.ArchiveMiddleware": 589,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.LedgerPipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.run.ProgressReporter": 500,
+}
+XXGK_PROGRESS_INTERVAL = 10.0
+XXGK_RETRY_AFTER_MAX = 300.0
+
+FEED_EXPORT_ENCODING = "utf-8"
