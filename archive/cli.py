@@ -103,5 +103,10 @@ from archive.site import serve  # noqa: E402
 
 cli.add_command(serve)
 
+from crawler.cli import crawl, sources  # noqa: E402
+
+cli.add_command(crawl)
+cli.add_command(sources)
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
