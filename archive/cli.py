@@ -108,5 +108,9 @@ from crawler.cli import crawl, sources  # noqa: E402
 cli.add_command(crawl)
 cli.add_command(sources)
 
+from crawler.fixture_portals.cli import portals  # noqa: E402
+
+cli.add_command(portals)
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
