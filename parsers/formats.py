@@ -21,6 +21,7 @@ class Extracted:
     blocks: list[Block]
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    headings: list[str] = field(default_factory=list)
 
 
 def parse_text_bytes(data: bytes, meta: DocumentMeta) -> list[Block]:
@@ -33,7 +34,7 @@ def parse_html_bytes(data: bytes, meta: DocumentMeta) -> Extracted:
     from parsers.html import html_to_page
 
     page = html_to_page(decode(data, meta.headers).text)
-    return Extracted(page.blocks, page.title, page.meta)
+    return Extracted(page.blocks, page.title, page.meta, page.headings)
 
 
 FormatParser = Callable[[bytes, DocumentMeta], "list[Block] | Extracted"]

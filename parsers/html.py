@@ -90,11 +90,12 @@ MAX_SPAN = 100
 
 @dataclass
 class HtmlPage:
-    """What an HTML page gives: blocks, plus the head's metadata."""
+    """What an HTML page gives: blocks, plus the head's metadata and heading texts."""
 
     blocks: list[Block]
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    headings: list[str] = field(default_factory=list)
 
 
 def html_to_page(text: str) -> HtmlPage:
@@ -114,11 +115,16 @@ def html_to_page(text: str) -> HtmlPage:
         content = el.get("content")
         if name and content:
             meta[name] = content.strip()
+    headings = [
+        text
+        for el in root.iter("h1", "h2", "h3")
+        if (text := _clean(el.text_content())) and len(text) <= 100
+    ]
     container = _content_container(root)
     walker = _Walker()
     walker.walk(container)
     walker.flush()
-    return HtmlPage(walker.blocks, title or None, meta)
+    return HtmlPage(walker.blocks, title or None, meta, headings)
 
 
 def _content_container(root: etree._Element) -> etree._Element:
@@ -177,7 +183,7 @@ class _Walker:
             return
         if tag == "table":
             self.flush()
-            if el.find(".//table") is not None:
+            if el.find(".//table") is not None or _is_text_table(el):
                 for child in el.iter("td", "th"):
                     if child.getparent() is not None and _owning_table(child) is el:
                         self._walk_children(child)
@@ -208,6 +214,15 @@ class _Walker:
             self.line.append(el.text)
         for child in el:
             self.walk(child)
+
+
+def _is_text_table(table: etree._Element) -> bool:
+    """A table used to lay out running text: most of its rows are a single cell."""
+    rows = [tr for tr in table.iter("tr") if _owning_table(tr) is table]
+    if len(rows) < 3:
+        return False
+    single = sum(1 for tr in rows if sum(1 for td in tr if td.tag in ("td", "th")) == 1)
+    return single >= 0.7 * len(rows)
 
 
 def _owning_table(cell: etree._Element) -> etree._Element | None:

@@ -8,6 +8,8 @@ the blocks. ``parse_text`` does the same for text already decoded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from parsers import formats
 from parsers.blocks import Block, Paragraph
 from parsers.checks import run_checks
@@ -34,7 +36,9 @@ def parse_document(data: bytes, meta: DocumentMeta | None = None) -> Report:
     extracted = formats.extract(kind, data, meta)
     if extracted is None:
         raise UnsupportedFormat(f"unsupported format: {kind}")
-    return interpret(extracted.blocks, meta, kind, extracted.title, extracted.meta)
+    return interpret(
+        extracted.blocks, meta, kind, extracted.title, extracted.meta, extracted.headings
+    )
 
 
 def parse_text(text: str, meta: DocumentMeta | None = None) -> Report:
@@ -50,6 +54,7 @@ def interpret(
     kind: str,
     page_title: str | None = None,
     page_meta: dict[str, str] | None = None,
+    page_headings: list[str] | None = None,
 ) -> Report:
     """Read the annual report out of a document's blocks."""
     if not any(isinstance(b, Paragraph) and b.text.strip() for b in blocks) and not any(
@@ -69,9 +74,9 @@ def interpret(
         ]
         report.warn("section_missing", f"sections not found: {', '.join(missing)}")
 
-    _read_metadata(
-        report, blocks, headings[0].block if headings else None, meta, page_title, page_meta
-    )
+    first = headings[0].block if headings else None
+    page = _PageContext(page_title, page_meta, page_headings or [])
+    _read_metadata(report, blocks, first, meta, page)
 
     found = regions(blocks, {h.block: h.section for h in headings})
     proactive_template = read_proactive(found.proactive, report)
@@ -94,39 +99,54 @@ def interpret(
     return report
 
 
+@dataclass
+class _PageContext:
+    """What the page around a document says: its title, meta tags and headings."""
+
+    title: str | None
+    meta: dict[str, str]
+    headings: list[str]
+
+    def candidates(self, meta: DocumentMeta) -> list[tuple[str | None, str]]:
+        return [
+            *((h, "page") for h in self.headings),
+            (self.meta.get("ArticleTitle"), "meta"),
+            (meta.page_title, "page"),
+            (self.title, "page"),
+        ]
+
+
 def _read_metadata(
     report: Report,
     blocks: list[Block],
     first_heading: int | None,
     meta: DocumentMeta,
-    page_title: str | None,
-    page_meta: dict[str, str],
+    page: _PageContext,
 ) -> None:
     end = first_heading if first_heading is not None else min(len(blocks), 15)
     opening = [b.text for b in blocks[: max(end, 1)] if isinstance(b, Paragraph)][:15]
     info = title_from_lines(opening)
     source = "title"
+    context = [(title_from_page(text), where) for text, where in page.candidates(meta)]
     if info is None:
-        for candidate, where in (
-            (page_meta.get("ArticleTitle"), "meta"),
-            (meta.page_title, "page"),
-            (page_title, "page"),
-        ):
-            info = title_from_page(candidate)
-            if info:
-                source = where
-                break
+        info, source = next(((i, w) for i, w in context if i), (None, source))
     if info:
         report.title = info.title
-        if info.organization:
-            report.organization, report.organization_source = info.organization, source
         if info.year:
             report.year, report.year_source = info.year, source
+        if info.organization:
+            report.organization, report.organization_source = info.organization, source
+        else:
+            # The document's own title names no body ("2020年政府信息公开工作年度报告"):
+            # the page around it may.
+            named = next(((i, w) for i, w in context if i and i.organization), None)
+            if named:
+                report.organization, report.organization_source = named[0].organization, named[1]
     if report.organization is None:
         if meta.organization:
             report.organization, report.organization_source = meta.organization, "context"
-        elif page_meta.get("ContentSource"):
-            report.organization, report.organization_source = page_meta["ContentSource"], "meta"
+        elif page.meta.get("ContentSource"):
+            report.organization, report.organization_source = page.meta["ContentSource"], "meta"
     if report.year is None:
         if meta.year:
             report.year, report.year_source = meta.year, "context"

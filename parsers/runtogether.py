@@ -65,6 +65,8 @@ def row_candidates(run: str, parts: int, row_sum: bool) -> list[tuple[int, ...]]
     groups = tuple(run.split())
     if not groups or not all(g.isdigit() for g in groups):
         return []
+    if len(groups) == parts:  # separated by spaces after all ("5 0 0 0 0 0 5")
+        return [tuple(int(g) for g in groups)]
     for candidates in (
         _grouped_splits(groups, parts),
         list(_splits("".join(groups), parts)),
@@ -81,6 +83,8 @@ def review_candidates(run: str) -> list[tuple[int, ...]]:
     groups = tuple(run.split())
     if not groups or not all(g.isdigit() for g in groups):
         return []
+    if len(groups) == 15:
+        return [tuple(int(g) for g in groups)]
     for candidates in (_grouped_splits(groups, 15), list(_splits("".join(groups), 15))):
         candidates = [
             c for c in candidates if all(sum(c[i : i + 4]) == c[i + 4] for i in (0, 5, 10))

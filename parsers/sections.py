@@ -36,8 +36,14 @@ def _number(token: str) -> int:
     return _CN.index(token) + 1 if token in _CN else int(token)
 
 
+_SPACED_CN = re.compile(r"^\s*([一二三四五六])\s+(?=\S)")
+
+
 def heading_of(text: str) -> tuple[int, str, str] | None:
     """(section number, numbering style, body after the number) of a heading-like line."""
+    spaced = _SPACED_CN.match(text)  # "一 总体情况"
+    if spaced:
+        return _number(spaced.group(1)), "cn", normalize(text[spaced.end() :])
     t = normalize(text)
     for style, rx in _STYLES:
         m = rx.match(t)

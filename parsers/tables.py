@@ -38,7 +38,7 @@ _RUN = re.compile(r"^(?P<label>.*?[\u3400-\u9fff”\"）)])\s*(?P<run>\d[\d ]*\d
 _ITEM = re.compile(r"第二十条第?[(（]?([一二三四五六七八九十]+)[)）]?项?")
 _SPACES = re.compile(r"\s+")
 _INNER_NUMBERING = re.compile(r"[(（][一二三四五六七八九十]+[)）]|(?<![\d.])\d{1,2}[.、．](?!\d)")
-_DIGIT_RUN = re.compile(r"^\d[\d ]{8,}\d$")
+_DIGIT_RUN = re.compile(r"^\d[\d ]{8,}\d$|^\d+(?: +\d+){2,}$")
 
 
 @dataclass
@@ -93,7 +93,7 @@ def split_row(cells: list[GridCell]) -> SplitRow:
         texts.append(text)
     last_label = -1
     for i, text in enumerate(texts):
-        if text and parse_number(text) is None:
+        if text and parse_number(text) is None and not _DIGIT_RUN.match(text):
             last_label = i
     label_texts: list[str] = []
     for text in texts[: last_label + 1]:
@@ -186,7 +186,7 @@ def regions(blocks: list[Block], heading_blocks: dict[int, str]) -> Regions:
                 or (current == "review" and sr.run is not None)
             )
             # A text dump has no tables at all: its short row lines open the region.
-            opens = current == "requests" and (sr.run is not None or len(block.text) <= 40)
+            opens = sr.run is not None or (current == "requests" and len(block.text) <= 40)
             if keep and (getattr(out, current) or opens):
                 getattr(out, current).append(sr)
                 out.found[current] = True
@@ -439,6 +439,7 @@ def read_review(rows: list[SplitRow], report: Report) -> bool:
     full: list[SplitRow] = []
     by_group: dict[str, SplitRow] = {}
     run_rows: list[SplitRow] = []
+    partial: list[SplitRow] = []  # value rows shorter than 15 (a row split in two)
     for sr in rows:
         outcome_labels = any(L.match("review_outcomes", t) for t in sr.labels)
         if sr.run:
@@ -447,6 +448,8 @@ def read_review(rows: list[SplitRow], report: Report) -> bool:
         if len(sr.values) >= 15 and not outcome_labels:
             full.append(sr)
             continue
+        if not sr.labels and sr.values:
+            partial.append(sr)
         group = next((g for t in sr.labels if (g := L.match("review_groups", t))), None)
         if group and 0 < len(sr.values) <= 6 and not outcome_labels:
             by_group.setdefault(group, sr)
@@ -460,6 +463,16 @@ def read_review(rows: list[SplitRow], report: Report) -> bool:
         cells = _align(best.values, 15, report, "review_litigation", "data", holds)
         report.review_litigation = {g: cells[i * 5 : i * 5 + 5] for i, g in enumerate(GROUPS)}
         return True
+    if partial and sum(len(sr.values) for sr in partial) == 15:
+        cells = _cells([v for sr in partial for v in sr.values])
+        report.review_litigation = {g: cells[i * 5 : i * 5 + 5] for i, g in enumerate(GROUPS)}
+        if len(partial) > 1:
+            report.warn(
+                "row_split",
+                f"review_litigation: the data row was printed in {len(partial)} pieces",
+                "review_litigation",
+            )
+        return True
     if by_group:
         report.review_litigation = {
             g: _align(by_group[g].values, 5, report, "review_litigation", g)
@@ -472,9 +485,9 @@ def read_review(rows: list[SplitRow], report: Report) -> bool:
         run = run_rows[0].run or ""
         candidates = review_candidates(run)
         if len(candidates) == 1:
-            values = candidates[0]
+            split = candidates[0]
             report.review_litigation = {
-                g: [Cell(text=str(v), value=v) for v in values[i * 5 : i * 5 + 5]]
+                g: [Cell(text=str(v), value=v) for v in split[i * 5 : i * 5 + 5]]
                 for i, g in enumerate(GROUPS)
             }
             report.warn(

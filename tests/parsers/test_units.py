@@ -385,3 +385,57 @@ def test_blank_html_cells_stay_null_not_zero():
         None,
         5,
     ]
+
+
+# ---------------------------------------------------------------- shapes from the wild
+
+
+def test_whitespace_aligned_columns_from_pdftotext():
+    text = (
+        "三、收到和处理政府信息公开申请情况\n"
+        "一、本年新收政府信息公开申请数量      5    0    0    0    0    1     6\n"
+        "四、政府信息公开行政复议、行政诉讼情况\n"
+        "0 1 0 0 1   0 0 0 0 0   0 0 0 0 0\n"
+    )
+    report = parse_text(text)
+    assert [c.value for c in report.requests["new_received"]] == [5, 0, 0, 0, 0, 1, 6]
+    assert [c.value for c in report.review_litigation["review"]] == [0, 1, 0, 0, 1]
+
+
+def test_review_data_row_printed_in_two_pieces():
+    html = (
+        "<p>四、政府信息公开行政复议、行政诉讼情况</p><table>"
+        "<tr><td>行政复议</td><td>行政诉讼</td></tr>"
+        "<tr><td>1</td><td>0</td><td>0</td><td>0</td><td>1</td></tr>"
+        "<tr><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>2</td><td>0</td><td>0</td><td>2</td></tr>"
+        "</table>"
+    ).encode()
+    report = parse_document(html)
+    assert [c.value for c in report.review_litigation["suit_after_review"]] == [0, 2, 0, 0, 2]
+    assert any(w.code == "row_split" for w in report.warnings)
+
+
+def test_report_laid_out_in_a_one_column_table():
+    html = (
+        "<table><tr><td>某某县2021年政府信息公开工作年度报告</td></tr>"
+        "<tr><td>一、总体情况</td></tr><tr><td>本年度，我县深入推进政务公开。</td></tr>"
+        "<tr><td>二、主动公开政府信息情况</td></tr></table>"
+    ).encode()
+    report = parse_document(html)
+    assert (report.organization, report.year) == ("某某县", 2021)
+    assert "本年度，我县深入推进政务公开。" in report.sections["overview"]
+
+
+def test_body_from_the_page_heading_when_the_container_has_no_title():
+    html = (
+        "<html><head><title>年报_某某市人民政府</title></head><body>"
+        "<h1>某某市生态环境局2022年政府信息公开工作年度报告</h1>"
+        '<div class="TRS_Editor"><p>一、总体情况</p><p>二、主动公开政府信息情况</p>'
+        "<p>三、收到和处理政府信息公开申请情况</p></div></body></html>"
+    ).encode()
+    report = parse_document(html)
+    assert (report.organization, report.organization_source, report.year) == (
+        "某某市生态环境局",
+        "page",
+        2022,
+    )
