@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import html
 import json
 import os
 import random
@@ -335,31 +334,8 @@ def render_attachment(spec: dict[str, Any], fmt: str, page: int = 0) -> bytes:
     return _cached(f"{_spec_key(spec, fmt)}.{FORMATS[fmt][0]}", makers[fmt])
 
 
-def report_fragment(spec: dict[str, Any], style: str) -> str:
-    """The report as an HTML fragment (the page body's content), as text."""
-    try:
-        from crawler.fixture_portals.render_html import render_report_html
-    except ImportError:
-        return placeholder_fragment(spec)
-    try:
-        data = render_report_html(spec, style=style, encoding="utf-8", chrome=False)
-    except ValueError:
-        data = render_report_html(spec, style="trs", encoding="utf-8", chrome=False)
-    return data.decode("utf-8")
+def report_fragment(spec: dict[str, Any], style: str, split_tables: bool = False) -> str:
+    """The report as the inside of a page's body container (render_html, contract 3)."""
+    from crawler.fixture_portals.render_html import report_body_html
 
-
-def placeholder_fragment(spec: dict[str, Any]) -> str:
-    """A plain rendering used until ``render_html`` exists: sections and 表三 rows."""
-    parts = []
-    for key, text in (spec.get("section_texts") or {}).items():
-        parts.append(f"<h3>{html.escape(key)}</h3>")
-        parts.extend(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
-    rows = "".join(
-        "<tr><td>{}</td>{}</tr>".format(
-            html.escape(key),
-            "".join(f"<td>{'&nbsp;' if v is None else v}</td>" for v in values),
-        )
-        for key, values in (spec.get("requests") or {}).items()
-    )
-    parts.append(f"<table border='1'>{rows}</table>")
-    return "\n".join(parts)
+    return report_body_html(spec, style, split_tables)

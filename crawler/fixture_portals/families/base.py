@@ -386,7 +386,7 @@ class Portal:
                 "全文详见附件。</p>"
             )
         else:
-            body = report_fragment(item.spec(), self.style)
+            body = report_fragment(item.spec(), self.style, split_tables=item.number % 4 == 3)
         if version:
             body += f'<p class="update">（本文于{item.year + 1}年更新{version}次：修正了表格中的笔误。）</p>'
         return body

@@ -22,7 +22,7 @@ YEAR_PAGE = re.compile(r"^(\d{4})nb/(?:(\d+)\.html)?$")
 
 class PathPaging(Portal):
     family = "path_paging"
-    style = "generic"
+    style = "hanweb"
     body_open = '<div class="zfxxgk_zw_content">'
     platform_path = "/zfxxgk/"
     column = "/zfxxgk/zfxxgknb/"

@@ -22,7 +22,7 @@ VIEW = "/NewsView.aspx"
 
 class QueryPaging(Portal):
     family = "query_paging"
-    style = "generic"
+    style = "trs"
     body_open = '<div id="ivs_content" class="xxgk_content">'
     platform_path = "/xxgk/"
 

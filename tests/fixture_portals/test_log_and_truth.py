@@ -1,0 +1,130 @@
+"""The request log, the ground truth, the sources files and the network's data."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler.fixture_portals.network import SOURCES_DIR, build_portals, load_specs, source_yaml
+from crawler.fixture_portals.server import FixtureNetwork
+from tests.fixture_portals.fetching import fetch
+
+
+def test_every_request_is_logged_with_its_details(network: FixtureNetwork) -> None:
+    pid = "shaoyang_shi"
+    network.clear_log()
+    url = network.start_url(pid)
+    page = fetch(url)
+    fetch(url, headers={"If-None-Match": page.headers["ETag"]})
+    entries = network.requests_to(pid)
+    assert [e["status"] for e in entries] == [200, 304]
+    first, second = entries
+    assert first["host"] == network.portal(pid).spec.host
+    assert first["method"] == "GET" and first["path"] == "/xxgk/zfxxgknb/fg.shtml"
+    assert first["bytes"] == len(page.body) and second["bytes"] == 0
+    assert second["headers"]["If-None-Match"] == page.headers["ETag"]
+    assert first["time_start"] <= first["time_end"] <= second["time_start"] <= second["time_end"]
+
+
+def test_concurrent_requests_to_one_host_show_as_overlaps(network: FixtureNetwork) -> None:
+    pid = "guangdong_sheng"
+    network.set_switch(pid, "delay", 0.3)
+    network.clear_log()
+    url = network.base_url(pid) + "/robots.txt"
+    threads = [threading.Thread(target=fetch, args=(url,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    a, b = network.requests_to(pid)
+    assert a["time_start"] < b["time_end"] and b["time_start"] < a["time_end"]
+
+
+def test_log_file_gets_json_lines(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with FixtureNetwork(port=0, log_path=log) as net:
+        fetch(net.base_url("zhangshu_shi") + "/robots.txt")
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1 and '"/robots.txt"' in lines[0]
+
+
+def test_start_up_is_fast() -> None:
+    started = time.monotonic()
+    with FixtureNetwork(port=0) as net:
+        assert fetch(net.start_url("zhangshu_shi")).status == 200
+    assert time.monotonic() - started < 5  # generous: machines are shared
+
+
+def test_scale_and_variety() -> None:
+    portals = build_portals()
+    items = [i for p in portals for i in p.items if not i.reserve]
+    assert len(items) >= 150
+    assert len({i.organization for i in items}) >= 50
+    formats = {i.attachment_format for i in items}
+    assert {"pdf", "docx", "doc", "wps", "xlsx", "scan_pdf", "png"} <= formats
+    assert {"utf-8", "gbk"} == {p.spec.encoding for p in portals}
+    assert any(p.spec.encoding == "gbk" and p.spec.header_charset == "utf-8" for p in portals)
+    assert len({p.spec.host for p in portals}) == len(portals)
+    # Deterministic: the same network every time.
+    again = [i for p in build_portals() for i in p.items if not i.reserve]
+    assert [(i.key, i.title, i.path) for i in items] == [(i.key, i.title, i.path) for i in again]
+
+
+def test_sources_files_match_the_network() -> None:
+    for portal in build_portals():
+        path = SOURCES_DIR / f"{portal.id}.yml"
+        assert path.read_text(encoding="utf-8") == source_yaml(portal), (
+            f"{path} is stale: run `xxgk portals sources`"
+        )
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data["family"] == portal.spec.family
+        assert data["start_url"].startswith(f"http://{portal.spec.host}:18080/")
+
+
+def test_sources_files_pass_the_registry() -> None:
+    registry = pytest.importorskip("crawler.registry")
+    sources = registry.load_sources()
+    for spec in load_specs():
+        assert sources[spec.id].family == spec.family
+
+
+@pytest.mark.slow
+def test_ground_truth_matches_what_is_served(network: FixtureNetwork) -> None:
+    """Render everything (slow the first time), then fetch every document and compare."""
+    network.prerender()
+    documents = network.expected_documents()
+    reports = [d for d in documents if d["kind"] == "report"]
+    assert len(reports) >= 150
+    assert {d["format"] for d in documents} >= {
+        "html",
+        "pdf",
+        "docx",
+        "doc",
+        "wps",
+        "xlsx",
+        "xls",
+        "scan_pdf",
+        "png",
+    }
+    assert len({d["url"] for d in documents}) == len(documents)
+    for doc in documents:
+        answer = fetch(doc["url"], timeout=120)
+        assert answer.status == 200, doc["url"]
+        assert answer.url == doc["final_url"]
+        assert hashlib.sha256(answer.body).hexdigest() == doc["sha256"], doc["url"]
+    # Switches change the truth: a new report, a replaced attachment.
+    pid = "zhangshu_shi"
+    network.set_switch(pid, "add_report", 1)
+    network.set_switch(pid, "replace_attachment", 1)
+    after = network.expected_documents([pid])
+    before = {d["url"]: d["sha256"] for d in documents if d["portal"] == pid}
+    changed = [d for d in after if before.get(d["url"]) != d["sha256"]]
+    new_items = {d["item"] for d in changed if d["url"] not in before}
+    replaced = [d for d in changed if d["url"] in before]
+    assert len(new_items) == 1
+    assert [d["kind"] for d in replaced] == ["attachment"]
