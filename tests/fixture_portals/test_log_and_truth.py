@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,13 +16,21 @@ from crawler.fixture_portals.server import FixtureNetwork
 from tests.fixture_portals.fetching import fetch
 
 
+def logged(network: FixtureNetwork, pid: str, count: int) -> list[dict[str, Any]]:
+    """The portal's log entries once ``count`` are there (a request is logged after its answer)."""
+    deadline = time.monotonic() + 5
+    while len(network.requests_to(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return network.requests_to(pid)
+
+
 def test_every_request_is_logged_with_its_details(network: FixtureNetwork) -> None:
     pid = "shaoyang_shi"
     network.clear_log()
     url = network.start_url(pid)
     page = fetch(url)
     fetch(url, headers={"If-None-Match": page.headers["ETag"]})
-    entries = network.requests_to(pid)
+    entries = logged(network, pid, 2)
     assert [e["status"] for e in entries] == [200, 304]
     first, second = entries
     assert first["host"] == network.portal(pid).spec.host
@@ -41,7 +50,7 @@ def test_concurrent_requests_to_one_host_show_as_overlaps(network: FixtureNetwor
         thread.start()
     for thread in threads:
         thread.join()
-    a, b = network.requests_to(pid)
+    a, b = logged(network, pid, 2)
     assert a["time_start"] < b["time_end"] and b["time_start"] < a["time_end"]
 
 

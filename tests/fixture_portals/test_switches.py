@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import socket
+import time
 import urllib.error
 
 import pytest
@@ -74,6 +75,9 @@ def test_reset_drops_the_connection(network: FixtureNetwork) -> None:
     network.set_switch(TRS, "reset", True)
     with pytest.raises((ConnectionError, urllib.error.URLError, http.client.RemoteDisconnected)):
         fetch(network.start_url(TRS))
+    deadline = time.monotonic() + 5
+    while network.requests_to(TRS)[-1]["failure"] != "reset" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert network.requests_to(TRS)[-1]["failure"] == "reset"
 
 
@@ -232,7 +236,11 @@ def test_chaos_fails_about_the_given_share_reproducibly(network: FixtureNetwork)
     for _ in range(40):
         with contextlib.suppress(OSError, http.client.HTTPException):
             fetch(url, timeout=5)
+    deadline = time.monotonic() + 5
+    while len(network.requests_to(pid)) < start + 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
     failures = [e["failure"] for e in network.requests_to(pid)[start:]]
+    assert len(failures) == 40
     failed = [f for f in failures if f]
     assert 4 <= len(failed) <= 22
     assert set(failed) <= {"5xx", "reset", "timeout", "truncate"}
