@@ -133,18 +133,22 @@ def _csv_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
-def _table_paths(
-    database: str, table: Table, table_meta: dict[str, Any], examples: dict[str, Any]
-) -> dict[str, Any]:
-    column_docs: dict[str, Any] = table_meta.get("columns") or {}
-    title = _text(table_meta.get("title")) or table.name
-    description = _text(table_meta.get("description"))
-    row = {
+def row_schema(table: Table, column_docs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of one row of a table or view, every column described."""
+    return {
         "type": "object",
         "properties": {
             c.name: column_schema(c, _text(column_docs.get(c.name)) or None) for c in table.columns
         },
     }
+
+
+def _table_paths(
+    database: str, table: Table, table_meta: dict[str, Any], examples: dict[str, Any]
+) -> dict[str, Any]:
+    title = _text(table_meta.get("title")) or table.name
+    description = _text(table_meta.get("description"))
+    row = {"$ref": f"#/components/schemas/{table.name}"}
     params: list[dict[str, Any]] = [
         _shape_parameter(),
         {
@@ -191,21 +195,21 @@ def _table_paths(
                 "schema": {"type": "string"},
             }
         )
-    for column in table.columns:
-        doc = _text(column_docs.get(column.name))
-        params.append(
-            {
-                "name": column.name,
-                "in": "query",
-                "description": (
-                    f"Rows where {column.name} equals this value"
-                    + (f" ({doc})" if doc else "")
-                    + f". Operators: {column.name}__gte, __lte, __gt, __lt, __not, "
-                    f"__contains, __in (comma-separated), __isnull=1."
-                ),
-                "schema": {"type": "string"},
-            }
-        )
+    params.append(
+        {
+            "name": "filters",
+            "in": "query",
+            "style": "form",
+            "explode": True,
+            "description": (
+                f"Column filters, one query argument each, on the columns of `{table.name}` "
+                f"(see its schema): `column=value` (equals), or `column__op=value` with op "
+                "one of gte, lte, gt, lt, not, contains, startswith, in (comma-separated), "
+                "isnull (`=1`)."
+            ),
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+        }
+    )
     example = examples.get(table.name) or {}
     for param in params:
         if param["name"] in example:
@@ -313,8 +317,11 @@ def openapi_document(
     plugin: dict[str, Any] = (metadata.get("plugins") or {}).get("xxgk-openapi") or {}
     examples: dict[str, Any] = plugin.get("examples") or {}
     paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for table in tables:
-        paths.update(_table_paths(database, table, tables_meta.get(table.name) or {}, examples))
+        table_meta = tables_meta.get(table.name) or {}
+        schemas[table.name] = row_schema(table, table_meta.get("columns") or {})
+        paths.update(_table_paths(database, table, table_meta, examples))
     for name, query in (db_meta.get("queries") or {}).items():
         paths.update(_query_paths(database, name, query, examples))
     paths.update(extra_paths or {})
@@ -341,4 +348,5 @@ def openapi_document(
             {"name": "reports", "description": "One report, and our archived copies."},
         ],
         "paths": paths,
+        "components": {"schemas": schemas},
     }
