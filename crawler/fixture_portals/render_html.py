@@ -11,6 +11,13 @@ picks the CMS: ``trs`` (TRS WCM, ``.TRS_Editor`` with Word markup in cells),
 under a 索引号/发布机构 table). ``chrome=False`` gives the content fragment
 alone. GB encodings are written as GBK and declared as asked in ``<meta>``.
 
+``quirks=`` prints the same report the way some real pages do (``QUIRKS``:
+Word-exported markup, counts as "4,633" or "４６３３", drifted labels such as
+"(三) 不予公开" or "2．其他法律法规禁止公开", ``<thead>``/``<th>``, an old
+layout table, a list of other bodies' reports beside the article, a malformed
+charset ``<meta>``, 表二 as four small tables, shorter header rows, upper-case
+HTML 3 markup): the values stay those of the spec.
+
 ``render_markdown(spec)`` writes what a PDF-to-Markdown converter emits: pipe
 tables whose merged cells are empty slots.
 
@@ -21,6 +28,7 @@ with their spans, so the HTML and the Markdown say the same thing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -39,12 +47,17 @@ SECTION_HEADINGS = {
 
 @dataclass
 class Td:
-    """A printed table cell: its text (``<br>`` allowed), spans, header or data."""
+    """A printed table cell: its text (``<br>`` allowed), spans, header or data.
+
+    ``number`` marks a count (not money, not a label): the cells whose printed
+    form the ``numbers`` quirk may change without changing their value.
+    """
 
     text: str
     rowspan: int = 1
     colspan: int = 1
     header: bool = False
+    number: bool = False
 
 
 Row = list[Td]
@@ -157,7 +170,10 @@ def proactive_table(spec: dict[str, Any]) -> list[Row]:
 
 
 def _values(row: dict[str, Any], spans: list[int]) -> list[Td]:
-    return [Td(cell_text(v), colspan=s) for v, s in zip(row["values"].values(), spans, strict=True)]
+    return [
+        Td(cell_text(v), colspan=s, number=not isinstance(v, dict))
+        for v, s in zip(row["values"].values(), spans, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------- 表三
@@ -251,7 +267,7 @@ def requests_body(spec: dict[str, Any], keys: list[str], continued: bool = False
                     run = _run(labels, i, lambda lab, m=mid: lab[1] == m)
                     cells.append(Td(mid, rowspan=run))
                 cells.append(Td(leaf))
-        cells += [Td(cell_text(v)) for v in spec["requests"][key]]
+        cells += [Td(cell_text(v), number=True) for v in spec["requests"][key]]
         out.append(cells)
     return out
 
@@ -292,33 +308,150 @@ def review_table(spec: dict[str, Any]) -> list[Row]:
             Td("复议后起诉", colspan=5, header=True),
         ],
         [Td(h, header=True) for h in OUTCOME_HEADERS * 2],
-        [Td(cell_text(v)) for v in values],
+        [Td(cell_text(v), number=True) for v in values],
     ]
 
 
-def report_tables(spec: dict[str, Any], split: bool = False) -> dict[str, list[list[Row]]]:
-    """Each table section's tables (表三 possibly cut in two)."""
-    return {
+def report_tables(
+    spec: dict[str, Any], split: bool = False, quirks: frozenset[str] = frozenset()
+) -> dict[str, list[list[Row]]]:
+    """Each table section's tables (表三 possibly cut in two), with the printing quirks asked."""
+    tables = {
         "proactive": [proactive_table(spec)],
         "requests": requests_tables(spec, split),
         "review_litigation": [review_table(spec)],
     }
+    if "split_proactive" in quirks:  # one small table per Article 20 item
+        pieces: list[list[Row]] = []
+        for row in tables["proactive"][0]:
+            if not pieces or row[0].text.startswith("第二十条"):
+                pieces.append([])
+            pieces[-1].append(row)
+        tables["proactive"] = pieces
+    if "short_headers" in quirks:
+        first = tables["requests"][0]
+        first[:3] = [
+            [
+                Td(first[0][0].text, rowspan=2, colspan=3, header=True),
+                Td("自然人", rowspan=2, header=True),
+                Td("法人或其他组织", colspan=5, header=True),
+                Td("总计", rowspan=2, header=True),
+            ],
+            first[2],
+        ]
+        review = tables["review_litigation"][0]
+        review[:3] = [
+            [
+                Td("行政复议", colspan=5, header=True),
+                Td("行政诉讼（未经复议直接起诉）", colspan=5, header=True),
+                Td("行政诉讼（复议后起诉）", colspan=5, header=True),
+            ],
+            [Td(h, header=True) for h in OUTCOME_HEADERS * 3],
+        ]
+    for group in tables.values():
+        for rows in group:
+            for r, row in enumerate(rows):
+                for c, td in enumerate(row):
+                    if "labels" in quirks and not td.number:
+                        td.text = LABEL_VARIANTS.get(td.text, td.text)
+                    if "numbers" in quirks and td.number:
+                        td.text = printed_number(td.text, r + c)
+    return tables
+
+
+# --------------------------------------------------------------------------- quirks
+
+# How real pages differ from the template's clean print, one name per habit:
+QUIRKS = frozenset(
+    {
+        "word",  # Word-exported HTML: MsoNormal p/span in cells, <o:p>, digits split over
+        # spans, conditional comments, the trailing row of empty width cells, title as a p
+        "numbers",  # counts with thousands separators, full-width digits, padding spaces
+        "labels",  # label drift: half-width brackets, "1. " and "1、", 法律法规, <br> in labels
+        "thead",  # header rows in <thead> as <th>
+        "layout",  # the article inside an old-style layout table next to a link column
+        "sidebar",  # a related-reports list (other bodies, other years) before the article
+        "malformed_meta",  # <meta httpequiv="ContentType" …charset=…> as some CMSs write it
+        "split_proactive",  # 表二 as one small table per Article 20 item
+        "short_headers",  # 表三 without its 申请人情况 row, 表四 with two header rows
+        "old_html",  # upper-case tags, unquoted attributes, <font>, blank cells with nothing
+    }
+)
+
+LABEL_VARIANTS = {
+    "第二十条第（一）项": "第二十条第(一)项",
+    "第二十条第（五）项": "第二十条 第（五）项",
+    "其他对外管理服务事项": "其他对外管理<br>服务事项",
+    "一、本年新收政府信息公开申请数量": "一、本年新收政府信息<br>公开申请数量",
+    "（一）予以公开": "(一)予以公开",
+    "（二）部分公开（区分处理的，只计这一情形，不计其他情形）": "（二）部分公开<br>（区分处理的，只计这一情形，不计其他情形）",
+    "（三）不予公开": "(三) 不予公开",
+    "1.属于国家秘密": "1. 属于国家秘密",
+    "2.其他法律行政法规禁止公开": "2．其他法律法规禁止公开",
+    "3.危及“三安全一稳定”": '3.危及"三安全一稳定"',
+    "（四）无法提供": "(四)无法提供",
+    "1.本机关不掌握相关政府信息": "1、本机关不掌握相关政府信息",
+    "（五）不予处理": "（五） 不予处理",
+    "2.重复申请": "2. 重复申请",
+    "（七）总计": "(七)总计",
+    "四、结转下年度继续办理": "四、结转下年度<br>继续办理",
+    "自然人": "自 然 人",
+}
+
+_FULL_WIDTH = str.maketrans("0123456789-,", "０１２３４５６７８９－，")
+
+
+def printed_number(text: str, position: int) -> str:
+    """A count as some bodies print it: 4,633 / ４６３３ / " 7 " (same value)."""
+    if not text or not text.lstrip("-").isdigit():
+        return text
+    value = int(text)
+    if abs(value) >= 1000 and position % 3 != 2:
+        text = f"{value:,}"
+    if position % 5 == 1:
+        text = text.translate(_FULL_WIDTH)
+    if position % 7 == 3:
+        text = f" {text}\u3000"
+    return text
 
 
 # --------------------------------------------------------------------------- HTML
 
 
-def _td_html(td: Td, style: str) -> str:
+def _word_text(text: str) -> str:
+    """Word splits a run of digits over spans when it was typed in two goes."""
+    if len(text) >= 2 and text.isdigit():
+        half = len(text) // 2
+        return f'{text[:half]}</span><span lang="EN-US" style="font-size:10.5pt">{text[half:]}'
+    return text
+
+
+def _td_html(td: Td, style: str, quirks: frozenset[str] = frozenset()) -> str:
     attrs = ""
     if td.rowspan > 1:
         attrs += f' rowspan="{td.rowspan}"'
     if td.colspan > 1:
         attrs += f' colspan="{td.colspan}"'
     text = "<br>".join(escape(part) for part in td.text.split("<br>")) or "&nbsp;"
+    if "old_html" in quirks:
+        attrs = attrs.replace('"', "").upper()
+        text = "" if text == "&nbsp;" else f"<FONT size=2>{text.replace('<br>', '<BR>')}</FONT>"
+        return f"<TD align=middle{attrs}>{text}</TD>"
+    if "thead" in quirks and td.header:
+        return f"<th{attrs}>{text}</th>"
+    if "word" in quirks:
+        inner = (
+            '<p class="MsoNormal" align="center" style="text-align:center;mso-line-height-alt:12pt">'
+            f'<span lang="EN-US" style="font-size:10.5pt">{_word_text(text)}</span>'
+            '<span style="font-size:10.5pt;font-family:宋体"><o:p></o:p></span></p>'
+        )
+        return (
+            f'<td width="64" valign="center"{attrs} style="width:48.0pt;border:solid windowtext 1.0pt;'
+            f'mso-border-alt:solid windowtext .5pt;padding:0cm 5.4pt 0cm 5.4pt">{inner}</td>'
+        )
     tag = "th" if td.header and style == "gkmlpt" else "td"
     if style == "trs":  # Word-made HTML: every cell text wrapped in p/span
-        br = "<br/>" if "<br>" in td.text else ""
-        text = text.replace("<br>", br or "<br>")
+        text = text.replace("<br>", "<br/>")
         inner = (
             '<p class="MsoNormal" align="center" style="text-align:center">'
             f'<span style="font-size:10.5pt;font-family:宋体">{text}</span></p>'
@@ -329,15 +462,40 @@ def _td_html(td: Td, style: str) -> str:
     return f"<{tag}{attrs}>{text}</{tag}>"
 
 
-def table_html(rows: list[Row], style: str) -> str:
+def _width(rows: list[Row]) -> int:
+    return sum(td.colspan for td in rows[0]) if rows else 0
+
+
+def table_html(rows: list[Row], style: str, quirks: frozenset[str] = frozenset()) -> str:
     open_tag = {
         "trs": '<table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0" '
         'style="border-collapse:collapse;border:none">',
         "hanweb": '<table border="1" cellspacing="0" cellpadding="0" width="100%" align="center">',
         "gkmlpt": '<table class="table table-bordered" style="width:100%">',
     }[style]
-    body = "\n".join("<tr>" + "".join(_td_html(td, style) for td in row) + "</tr>" for row in rows)
-    return f"{open_tag}\n<tbody>\n{body}\n</tbody>\n</table>"
+
+    def tr(row: Row) -> str:
+        return "<tr>" + "".join(_td_html(td, style, quirks) for td in row) + "</tr>"
+
+    if "old_html" in quirks:
+        rows_html = "\n".join(
+            tr(row).replace("<tr>", "<TR>").replace("</tr>", "</TR>") for row in rows
+        )
+        return f'<TABLE border=1 cellSpacing=0 cellPadding=0 width="100%">\n{rows_html}\n</TABLE>'
+
+    head_rows = 0
+    if "thead" in quirks:
+        while head_rows < len(rows) and all(td.header for td in rows[head_rows]):
+            head_rows += 1
+    parts = [open_tag]
+    if head_rows:
+        parts += ["<thead>", *(tr(row) for row in rows[:head_rows]), "</thead>"]
+    parts += ["<tbody>", *(tr(row) for row in rows[head_rows:]), "</tbody>"]
+    if "word" in quirks:  # Word's trailing row that fixes the column widths
+        cells = "".join('<td width="64" style="border:none"></td>' for _ in range(_width(rows)))
+        parts.append(f"<![if !supportMisalignedColumns]><tr height=0>{cells}</tr><![endif]>")
+    parts.append("</table>")
+    return "\n".join(parts)
 
 
 def _paragraph(text: str, style: str) -> str:
@@ -363,12 +521,29 @@ def _heading(text: str, style: str) -> str:
     return f"<h2>{escape(text)}</h2>"
 
 
-def report_body_html(spec: dict[str, Any], style: str, split_tables: bool = False) -> str:
+def report_body_html(
+    spec: dict[str, Any],
+    style: str,
+    split_tables: bool = False,
+    quirks: frozenset[str] = frozenset(),
+) -> str:
     """The report itself: title, sections, tables (what sits inside the content container)."""
     parts = []
+    if "word" in quirks:
+        parts.append(
+            "<!--[if gte mso 9]><xml><w:WordDocument><w:View>Normal</w:View>"
+            "</w:WordDocument></xml><![endif]-->"
+        )
     if spec.get("title"):
-        parts.append(f'<h1 style="text-align:center">{escape(spec["title"])}</h1>')
-    tables = report_tables(spec, split_tables)
+        title = escape(spec["title"])
+        if "word" in quirks:  # Word has no h1: a centred, bold, large paragraph
+            parts.append(
+                '<p class="MsoNormal" align="center" style="text-align:center"><b>'
+                f'<span style="font-size:22.0pt;font-family:方正小标宋简体">{title}</span></b></p>'
+            )
+        else:
+            parts.append(f'<h1 style="text-align:center">{title}</h1>')
+    tables = report_tables(spec, split_tables, quirks)
     texts: dict[str, str] = spec.get("section_texts") or {}
     for key, heading in SECTION_HEADINGS.items():
         parts.append(_heading(heading, style))
@@ -376,8 +551,30 @@ def report_body_html(spec: dict[str, Any], style: str, split_tables: bool = Fals
             if line.strip():
                 parts.append(_paragraph(line.strip(), style))
         for rows in tables.get(key, []):
-            parts.append(table_html(rows, style))
+            parts.append(table_html(rows, style, quirks))
     return "\n".join(parts)
+
+
+def _related_reports(spec: dict[str, Any]) -> str:
+    """Links to other reports, as portals list them beside or above an article."""
+    year = spec.get("year") or 2020
+    others = [
+        (f"德清县新市镇人民政府{year - 1}年政府信息公开工作年度报告", f"{year}-03-28"),
+        (f"杭州市西湖区人民政府{year - 2}年政府信息公开工作年度报告", f"{year - 1}-01-30"),
+        (f"国家统计局{year + 1}年政府信息公开工作年度报告", f"{year + 2}-01-29"),
+    ]
+    items = "".join(
+        f'<li><a href="./t{i}.html">{escape(t)}</a><span>{d}</span></li>'
+        for i, (t, d) in enumerate(others)
+    )
+    rows = "".join(
+        f'<tr><td><a href="./t{i}.html">{escape(t)}</a></td><td>{d}</td></tr>'
+        for i, (t, d) in enumerate(others)
+    )
+    return (
+        f'<div class="related"><h3>相关阅读</h3><ul>{items}</ul>'
+        f'<table class="list-table"><tr><td>标题</td><td>发布日期</td></tr>{rows}</table></div>'
+    )
 
 
 def _site(spec: dict[str, Any]) -> tuple[str, str]:
@@ -402,14 +599,25 @@ def _charset_meta(encoding: str) -> str:
     return f'<meta http-equiv="Content-Type" content="text/html; charset={encoding}">'
 
 
-def page_html(spec: dict[str, Any], style: str, encoding: str, split_tables: bool) -> str:
+def page_html(
+    spec: dict[str, Any],
+    style: str,
+    encoding: str,
+    split_tables: bool,
+    quirks: frozenset[str] = frozenset(),
+) -> str:
     """A whole portal page: head with the standard meta tags, chrome, the report."""
     site, office = _site(spec)
     title = spec.get("title") or "政府信息公开工作年度报告"
     org = spec.get("organization")
     date = _pub_date(spec)
+    charset = (
+        f'<meta httpequiv="ContentType" content="text/html; charset={encoding}" />'
+        if "malformed_meta" in quirks
+        else _charset_meta(encoding)
+    )
     metas = [
-        _charset_meta(encoding),
+        charset,
         f'<meta name="SiteName" content="{escape(site)}">',
         '<meta name="SiteDomain" content="www.example.gov.cn">',
         '<meta name="SiteIDCode" content="3301000001">',
@@ -420,12 +628,21 @@ def page_html(spec: dict[str, Any], style: str, encoding: str, split_tables: boo
     ]
     if org:
         metas.append(f'<meta name="ContentSource" content="{escape(org)}">')
-    body = report_body_html(spec, style, split_tables)
+    body = report_body_html(spec, style, split_tables, quirks)
     container = {
         "trs": f'<div class="TRS_Editor"><div class="Custom_UnionStyle">\n{body}\n</div></div>',
         "hanweb": f'<div id="zoom">\n{body}\n</div>',
         "gkmlpt": f'<div class="article-content">\n{body}\n</div>',
     }[style]
+    if "layout" in quirks:  # old portals: the article in a layout table beside a link column
+        container = (
+            '<table width="1000" border="0" cellspacing="0" cellpadding="0"><tr>'
+            '<td width="220" valign="top" class="left"><ul><li><a href="/zwgk/">机构概况</a></li>'
+            '<li><a href="/zwgk/zcwj/">政策文件</a></li><li><a href="./">政府信息公开年报</a></li></ul></td>'
+            f'<td width="780" valign="top">{container}</td></tr></table>'
+        )
+    if "sidebar" in quirks:
+        container = _related_reports(spec) + "\n" + container
     gkml_info = ""
     if style == "gkmlpt":
         gkml_info = (
@@ -481,21 +698,28 @@ def render_report_html(
     encoding: str = "utf-8",
     chrome: bool = True,
     split_tables: bool = False,
+    quirks: Iterable[str] = (),
 ) -> bytes:
-    """The report spec as a portal page (``chrome=True``) or its content fragment, encoded."""
+    """The report spec as a portal page (``chrome=True``) or its content fragment, encoded.
+
+    ``quirks`` (names from ``QUIRKS``) print the same report the way some real
+    pages do: Word markup, reformatted counts, drifted labels, layout tables…
+    """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}")
+    asked = frozenset(quirks)
+    if asked - QUIRKS:
+        raise ValueError(f"unknown quirks {sorted(asked - QUIRKS)}; known: {sorted(QUIRKS)}")
     if chrome:
-        html = page_html(report, style, encoding, split_tables)
+        html = page_html(report, style, encoding, split_tables, asked)
     else:
         container = {
             "trs": 'class="TRS_Editor"',
             "hanweb": 'id="zoom"',
             "gkmlpt": 'class="article-content"',
         }
-        html = (
-            f"<div {container[style]}>\n{report_body_html(report, style, split_tables)}\n</div>\n"
-        )
+        body = report_body_html(report, style, split_tables, asked)
+        html = f"<div {container[style]}>\n{body}\n</div>\n"
     return html.encode(_codec(encoding), errors="xmlcharrefreplace")
 
 
@@ -525,12 +749,17 @@ def table_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(report: dict[str, Any], split_tables: bool = False) -> str:
-    """The report as a PDF converter's Markdown: headings, paragraphs, pipe tables."""
+def render_markdown(
+    report: dict[str, Any], split_tables: bool = False, quirks: Iterable[str] = ()
+) -> str:
+    """The report as a PDF converter's Markdown: headings, paragraphs, pipe tables.
+
+    Only the table quirks (``numbers``, ``labels``) apply to Markdown.
+    """
     parts = []
     if report.get("title"):
         parts.append(f"# {report['title']}")
-    tables = report_tables(report, split_tables)
+    tables = report_tables(report, split_tables, frozenset(quirks))
     texts: dict[str, str] = report.get("section_texts") or {}
     for key, heading in SECTION_HEADINGS.items():
         parts.append(f"## {heading}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from crawler.fixture_portals.render_html import render_markdown, render_report_html
+from crawler.fixture_portals.render_html import QUIRKS, render_markdown, render_report_html
 from crawler.fixture_portals.reports import seed_reports, synthetic_reports
 from parsers import DocumentMeta, parse_document
 
@@ -45,10 +45,18 @@ def _with_gbk_only_text(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _html(style: str, split: bool = False, chrome: bool = True) -> Rendering:
+def _html(
+    style: str,
+    split: bool = False,
+    chrome: bool = True,
+    quirks: tuple[str, ...] = (),
+    encoding: str = "utf-8",
+) -> Rendering:
     def render(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
-        data = render_report_html(spec, style=style, chrome=chrome, split_tables=split)
-        return data, _meta("text/html; charset=utf-8")
+        data = render_report_html(
+            spec, style=style, chrome=chrome, split_tables=split, quirks=quirks, encoding=encoding
+        )
+        return data, _meta("text/html" if encoding != "utf-8" else "text/html; charset=utf-8")
 
     return render
 
@@ -76,6 +84,11 @@ def _markdown(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
     return render_markdown(spec).encode("utf-8"), DocumentMeta(name="report.md")
 
 
+def _markdown_quirks(spec: dict[str, Any]) -> tuple[bytes, DocumentMeta]:
+    text = render_markdown(spec, quirks=("numbers", "labels"))
+    return text.encode("utf-8"), DocumentMeta(name="report.md")
+
+
 RENDERINGS: dict[str, Rendering] = {
     "trs": _html("trs"),
     "trs-split": _html("trs", split=True),
@@ -90,6 +103,19 @@ RENDERINGS: dict[str, Rendering] = {
     "utf8-header-gbk": _utf8_declared_gbk,
     "bom": _bom,
     "markdown": _markdown,
+    # The same reports printed the way some real pages print them (render_html.QUIRKS).
+    "quirk-word": _html("trs", quirks=("word",)),
+    "quirk-numbers": _html("hanweb", quirks=("numbers",)),
+    "quirk-labels": _html("gkmlpt", quirks=("labels",)),
+    "quirk-thead": _html("hanweb", quirks=("thead",)),
+    "quirk-layout": _html("trs", split=True, quirks=("layout",)),
+    "quirk-sidebar": _html("hanweb", quirks=("sidebar",)),
+    "quirk-malformed-meta": _html("trs", quirks=("malformed_meta",), encoding="gbk"),
+    "quirk-split-proactive": _html("gkmlpt", quirks=("split_proactive",)),
+    "quirk-short-headers": _html("trs", quirks=("short_headers",)),
+    "quirk-old-html": _html("hanweb", quirks=("old_html",), encoding="gbk"),
+    "quirk-all": _html("gkmlpt", split=True, quirks=tuple(sorted(QUIRKS)), encoding="gb2312"),
+    "markdown-quirks": _markdown_quirks,
 }
 GBK_ONLY_RENDERINGS = {"gbk", "gbk-header-latin1", "gbk-header-utf8", "utf8-header-gbk", "bom"}
 
