@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -36,6 +36,7 @@ def pattern(kind: str) -> re.Pattern[str]:
     return re.compile(_data()[kind])
 
 
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """NFKC, no whitespace: the form every label is matched in."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))
@@ -50,7 +51,7 @@ def strip_numbering(label: str) -> str:
     return label
 
 
-@cache
+@lru_cache(maxsize=65536)
 def match(kind: str, text: str) -> str | None:
     """The key whose pattern matches ``text`` (numbering stripped), or ``None``."""
     label = strip_numbering(normalize(text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from parsers.record import Number, as_number
 
@@ -38,6 +39,7 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=65536)
 def is_blank(text: str | None) -> bool:
     """Whether a cell prints nothing (or a mark that means nothing)."""
     if text is None:
@@ -45,6 +47,7 @@ def is_blank(text: str | None) -> bool:
     return normalize(text).replace(" ", "") in BLANK_MARKS
 
 
+@lru_cache(maxsize=65536)
 def parse_number(text: str | None) -> ParsedNumber | None:
     """The number a cell prints, or ``None`` when it does not print a number.
 
