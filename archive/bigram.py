@@ -2,58 +2,82 @@
 
 SQLite's FTS5 has no Chinese tokenizer: ``unicode61`` indexes a whole clause as
 one token and ``trigram`` cannot find two-character words, which most Chinese
-words are. So the build stores each text as overlapping bigrams separated by
-spaces (信息公开 → ``信息 息公 公开``) in a contentless FTS5 table, and the site
-rewrites each query term into the phrase of its bigrams (``fts_query``). A phrase
-matches only consecutive bigrams, so a term of ≥ 2 CJK characters is found
-exactly where it occurs as a substring. Latin letters and digits are kept as
-whole lower-cased words. A lone CJK character is indexed only where it stands
-alone between punctuation, so single-character search is not supported.
+words are. So the build stores each run of CJK characters as its overlapping
+bigrams followed by its last character (信息公开 → ``信息 息公 公开 开``) in a
+contentless FTS5 table (``index_text``); everything else (Latin words, digits)
+is left to ``unicode61``. The trailing single character closes the run, so no
+two bigrams of different runs are ever adjacent.
 
-The build and the query side must use the same ``tokens`` function: the site's
-search plugin imports ``fts_query`` from here.
+The site rewrites each search term into the phrase of its bigrams
+(``fts_query``): a phrase matches only consecutive bigrams of one run, so a term
+of ≥ 2 CJK characters is found exactly where it occurs as a substring (the same
+rows as a ``LIKE '%term%'`` scan). A single CJK character becomes a prefix
+query (``"年" *``), which matches every bigram it starts and every run it ends:
+again every occurrence. Latin words and numbers match whole words, case-folded.
+Terms separated by spaces must all occur (AND), as in Datasette's own search.
 """
 
 from __future__ import annotations
 
 import re
+from operator import add
 
-# Runs of CJK ideographs (basic block, extension A, compatibility) or of ASCII letters/digits.
-_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
-
-
-def tokens(text: str | None) -> list[str]:
-    """The index tokens of a text: CJK bigrams (a lone character as itself), ASCII words."""
-    out: list[str] = []
-    if not text:
-        return out
-    for match in _RUN.finditer(text):
-        run = match.group()
-        if run[0] >= "\u3400":
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            out.append(run.lower())
-    return out
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SPLIT = re.compile(f"([{_CJK}]+)")
 
 
 def index_text(text: str | None) -> str:
     """What the build inserts into an FTS5 column for ``text``."""
-    return " ".join(tokens(text))
+    if not text:
+        return ""
+    out: list[str] = []
+    for i, piece in enumerate(_SPLIT.split(text)):
+        if i & 1:  # a CJK run: its bigrams, then its last character
+            out.extend(map(add, piece, piece[1:]))
+            out.append(piece[-1])
+        elif piece:
+            out.append(piece)
+    return " ".join(out)
+
+
+def term_tokens(term: str) -> tuple[list[str], bool]:
+    """A search term's phrase tokens, and whether its last token is a prefix.
+
+    CJK runs become their bigrams (a lone character itself); anything else is
+    kept for FTS5's own tokenizer. The last token is a prefix when the term
+    ends in a lone CJK character (it may start a longer run in the text).
+    """
+    parts: list[str] = []
+    prefix = False
+    for i, piece in enumerate(_SPLIT.split(term.replace('"', " "))):
+        if i & 1:
+            if len(piece) == 1:
+                parts.append(piece)
+                prefix = True
+            else:
+                parts.extend(map(add, piece, piece[1:]))
+                prefix = False
+        elif _has_token(piece):
+            parts.append(piece.strip())
+            prefix = False
+    return parts, prefix
 
 
 def fts_query(query: str | None) -> str:
-    """An FTS5 MATCH expression for a user's search: each whitespace-separated term is a phrase.
+    """An FTS5 MATCH expression for a user's search: one phrase per whitespace-separated term.
 
-    Terms are ANDed (FTS5's implicit operator), as Datasette's own ``escape_fts``
-    does. A query with no searchable characters becomes ``""``, which matches
-    nothing instead of raising a syntax error.
+    Phrases are ANDed (FTS5's implicit operator). A query with nothing
+    searchable becomes ``""``, which matches nothing instead of raising a syntax
+    error. Every character of the user's input ends up inside a quoted phrase,
+    so FTS5 operators typed by a user are searched for, never executed.
     """
     phrases = []
     for term in (query or "").split():
-        term_tokens = tokens(term)
-        if term_tokens:
-            phrases.append('"' + " ".join(term_tokens) + '"')
+        parts, prefix = term_tokens(term)
+        if parts:
+            phrases.append('"' + " ".join(parts) + '"' + (" *" if prefix else ""))
     return " ".join(phrases) or '""'
+
+
+def _has_token(part: str) -> bool:
+    return any(ch.isalnum() for ch in part)

@@ -636,34 +636,24 @@ def write_archive(
                     summary.get("warnings", 0),
                 )
                 writer.add_report(record, ctx, prov)
-                body = bodies.setdefault(
-                    a.body_id,
-                    {"a": a, "years": []},
-                )
+                add_warnings(writer, sha, report_id, record)
+                body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
 
-        # Warnings of every parsed document (chosen or not).
-        parsed = [
+        # Warnings of the other parsed documents (the chosen ones' were written above).
+        others = [
             d.sha256
             for d in docs
-            if outcomes.get(d.sha256) is not None and outcomes[d.sha256].status == "parsed"
+            if d.sha256 not in by_sha
+            and (outcome := outcomes.get(d.sha256)) is not None
+            and outcome.status == "parsed"
+            and (outcome.summary or {}).get("warnings")
         ]
-        for start_i in range(0, len(parsed), 1000):
-            for sha, record in load_reports(parsed[start_i : start_i + 1000]):
-                doc_report = assigned[sha].report_id if sha in assigned else None
-                for w in record.get("warnings") or []:
-                    writer.add(
-                        "warnings",
-                        (
-                            None,
-                            sha,
-                            doc_report,
-                            w.get("code"),
-                            w.get("message"),
-                            w.get("table"),
-                            w.get("row"),
-                        ),
-                    )
+        for start_i in range(0, len(others), 1000):
+            for sha, record in load_reports(others[start_i : start_i + 1000]):
+                add_warnings(
+                    writer, sha, assigned[sha].report_id if sha in assigned else None, record
+                )
 
         version = (info or {}).get("parser_version")
         for doc in docs:
@@ -720,6 +710,16 @@ def write_archive(
         raise
     stats.write_seconds = time.perf_counter() - start
     return stats
+
+
+def add_warnings(
+    writer: ArchiveWriter, sha: str, report_id: str | None, record: dict[str, Any]
+) -> None:
+    for w in record.get("warnings") or []:
+        writer.add(
+            "warnings",
+            (None, sha, report_id, w.get("code"), w.get("message"), w.get("table"), w.get("row")),
+        )
 
 
 def document_row(

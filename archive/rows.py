@@ -159,21 +159,15 @@ def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) ->
         prov.warnings,
     )
 
-    requests_row = None
-    if requests:
-        requests_row = context + tuple(
-            _cell(requests, row, i) for row in REQUEST_ROW_KEYS for i in range(len(COLUMNS))
-        )
-    review_row = None
-    if review:
-        review_row = context + tuple(
-            _cell(review, group, i) for group in GROUPS for i in range(len(OUTCOMES))
-        )
+    requests_row = context + _wide(requests, REQUEST_ROW_KEYS, len(COLUMNS)) if requests else None
+    review_row = context + _wide(review, GROUPS, len(OUTCOMES)) if review else None
 
     rows = ReportRows(report, requests_row, review_row, sections=sections)
     for entry in record.get("proactive") or []:
         rows.proactive.append(context + _proactive_values(entry))
     for cell in record.get("cells") or []:
+        if printed_as_value(cell):
+            continue
         rows.cells.append(
             (
                 ctx.report_id,
@@ -207,6 +201,33 @@ def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) ->
     for extra in record.get("extra") or []:
         rows.extra_facts.append((ctx.report_id, extra.get("label"), extra.get("value")))
     return rows
+
+
+def printed_as_value(cell: dict[str, Any]) -> bool:
+    """Whether a cell's printed text is just its value written plainly ("12"; "" for blank).
+
+    Such cells are not repeated in the ``cells`` table: the wide tables hold the
+    value, and the text is the value as written. Every other cell (units,
+    separators, full-width digits, dashes, absent cells, page or OCR provenance)
+    is kept there with its printed text.
+    """
+    text = cell.get("text")
+    value = cell.get("value")
+    if text is None or any(cell.get(k) is not None for k in ("unit", "page", "confidence")):
+        return False
+    if value is None:
+        return text.strip() == ""
+    return text.strip() == str(value)
+
+
+def _wide(rows: dict[str, Sequence[Any]], keys: Sequence[str], width: int) -> Row:
+    """The values of ``keys`` (each ``width`` long; missing or malformed rows all NULL), flat."""
+    blank = (None,) * width
+    out: list[Any] = []
+    for key in keys:
+        values = rows.get(key)
+        out.extend(values if values is not None and len(values) == width else blank)
+    return tuple(out)
 
 
 def _proactive_values(entry: dict[str, Any]) -> Row:

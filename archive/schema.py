@@ -441,8 +441,10 @@ PROACTIVE = Table(
 
 CELLS = Table(
     "cells",
-    "Every table cell of a report's chosen document: printed text and value (provenance)",
-    "表格单元格原文与数值",
+    "Table cells whose printed text is more than the plain value (units, separators, "
+    "full-width digits, dashes, absent cells, page or OCR provenance); every other cell "
+    "printed exactly its value, as in the wide tables",
+    "原文与数值写法不同的表格单元格（其余单元格原文即数值本身）",
     ("report_id", "table_key", "row_key", "column_key"),
     (
         C("report_id", "TEXT", "The report", "报告"),
