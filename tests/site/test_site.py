@@ -42,6 +42,9 @@ def test_home_and_database_pages_link_the_site(client: httpx.Client) -> None:
     assert "政府信息公开工作年度报告档案库" in home.text
     for link in ('href="/about"', 'href="/-/dashboards/overview"', 'href="/-/api"'):
         assert link in home.text
+    assert 'action="/archive/sections"' in home.text  # the search box
+    for name in load_metadata()["databases"]["archive"]["queries"]:
+        assert f'href="/archive/{name}"' in home.text
     database = client.get("/archive")
     assert database.status_code == 200
     for name in load_metadata()["databases"]["archive"]["queries"]:
