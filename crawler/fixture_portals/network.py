@@ -9,7 +9,7 @@ time) and instantiates each portal's family, and ``source_yaml()`` writes the
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +72,26 @@ def load_specs(path: Path = NETWORK_FILE) -> list[PortalSpec]:
     return specs
 
 
-def build_portals(specs: list[PortalSpec] | None = None) -> list[Portal]:
-    """Every portal with its items (the same content on every call)."""
+def build_portals(specs: list[PortalSpec] | None = None, *, copies: int = 0) -> list[Portal]:
+    """Every portal with its items (the same content on every call).
+
+    ``copies`` adds that many copies of each portal (``<id>_<k>``) on addresses
+    127.1.x.y, sharing the original's items: a network of thousands of sources
+    for scale benchmarks at little memory.
+    """
     specs = specs if specs is not None else load_specs()
     assigner = Assigner(report_pool())
     portals = []
     for spec in specs:
         items = make_items(spec.id, list(spec.bodies), spec.reports_per_body, assigner)
         portals.append(FAMILIES[spec.family](spec, items, Switches()))
+    originals = list(portals)
+    for k in range(1, copies + 1):
+        for original in originals:
+            n = len(portals) - len(originals)
+            host = f"127.1.{n // 250}.{n % 250 + 2}"
+            spec = replace(original.spec, id=f"{original.id}_{k}", host=host)
+            portals.append(FAMILIES[spec.family](spec, original.items, Switches()))
     return portals
 
 

@@ -29,7 +29,9 @@ import contextlib
 import json
 import os
 import random
+import selectors
 import socket
+import socketserver
 import struct
 import sys
 import threading
@@ -64,6 +66,11 @@ class PortalServer(ThreadingHTTPServer):
         self.portal = portal
         self.connections: set[socket.socket] = set()
         super().__init__((portal.spec.host, port), PortalHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host up in DNS (getfqdn): slow, and useless here.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.portal.spec.host, self.server_address[1]
 
 
 class PortalHandler(BaseHTTPRequestHandler):
@@ -248,18 +255,23 @@ class FixtureNetwork:
     """Every fixture portal, served on loopback. Use as a context manager."""
 
     def __init__(
-        self, port: int | None = None, *, log_path: str | os.PathLike[str] | None = None
+        self,
+        port: int | None = None,
+        *,
+        log_path: str | os.PathLike[str] | None = None,
+        copies: int = 0,
     ) -> None:
+        """``copies``: also serve that many copies of every portal (for scale benchmarks)."""
         self.requested_port = configured_port(port)
         self.port = 0
         self.log_path = Path(log_path) if log_path else None
-        self.portals: dict[str, Portal] = {p.id: p for p in build_portals()}
+        self.portals: dict[str, Portal] = {p.id: p for p in build_portals(copies=copies)}
         self.log: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._chaos: dict[str, random.Random] = {}
         self._servers: list[PortalServer] = []
-        self._threads: list[threading.Thread] = []
+        self._acceptor: threading.Thread | None = None
         self._log_file: Any = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -280,14 +292,18 @@ class FixtureNetwork:
             self._log_file = self.log_path.open("a", encoding="utf-8")
         for server in self._servers:
             server.portal.port = self.port
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                daemon=True,
-                name=f"portal-{server.portal.id}",
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._acceptor = threading.Thread(target=self._accept, daemon=True, name="portals")
+        self._acceptor.start()
+
+    def _accept(self) -> None:
+        """One thread accepts for every portal; each connection gets its own thread."""
+        with selectors.DefaultSelector() as selector:
+            for server in self._servers:
+                selector.register(server, selectors.EVENT_READ, server)
+            while not self.stopping.is_set():
+                for key, _ in selector.select(timeout=0.1):
+                    # What serve_forever does when its socket is readable.
+                    key.data._handle_request_noblock()
 
     def _bind(self, port: int) -> int:
         """Bind all portals on one port; port 0 means any port free on every address."""
@@ -311,15 +327,15 @@ class FixtureNetwork:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self._acceptor:
+            self._acceptor.join(timeout=5)
+            self._acceptor = None
         for server in self._servers:
-            server.shutdown()
             for conn in list(server.connections):
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
             server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._servers, self._threads = [], []
+        self._servers = []
         if self._log_file:
             self._log_file.close()
             self._log_file = None

@@ -137,3 +137,19 @@ def test_ground_truth_matches_what_is_served(network: FixtureNetwork) -> None:
     replaced = [d for d in changed if d["url"] in before]
     assert len(new_items) == 1
     assert [d["kind"] for d in replaced] == ["attachment"]
+
+
+def test_copies_for_scale_benchmarks(tmp_path: Path) -> None:
+    with FixtureNetwork(port=0, copies=2) as net:
+        assert len(net.portals) == 3 * len(load_specs())
+        copy = net.portal("shaoyang_shi_2")
+        assert copy.spec.host.startswith("127.1.")
+        original = net.portal("shaoyang_shi")
+        assert fetch(net.start_url("shaoyang_shi_2")).status == 200
+        # Switches stay per portal even though copies share their items.
+        net.set_switch("shaoyang_shi", "add_report", 1)
+        assert len(original.listed_items()) == len(copy.listed_items()) + 1
+        assert original.replaceable() is not None
+        written = net.write_sources(tmp_path)
+        assert len(written) == len(net.portals)
+        assert f":{net.port}/" in (tmp_path / "shaoyang_shi_2.yml").read_text(encoding="utf-8")

@@ -79,7 +79,7 @@ class Portal:
             if item.mode == FILE:
                 fmt = item.attachment_format or "pdf"
                 name = f"{item.title}.{FORMATS[fmt][0]}"
-                item.extra["file"] = Attachment(fmt, name, path=item.path, link=item.path)
+                item.extra.setdefault("file", Attachment(fmt, name, path=item.path, link=item.path))
             elif item.mode == IMAGES:
                 # The page count is known only once rendered: register every
                 # possible page path now, render when one is first asked for.
@@ -87,7 +87,8 @@ class Portal:
                     path, _ = self.attachment_urls(item, Attachment("png", "", page=n))
                     self._image_pages[path] = (item, n)
             else:
-                item.attachments = attachments_for(item)
+                # Copies of a portal share its items: attachments are made once.
+                item.attachments = item.attachments or attachments_for(item)
                 for attachment in item.attachments:
                     attachment.path, attachment.link = self.attachment_urls(item, attachment)
                     self._pages[attachment.path] = (item, attachment)
@@ -214,16 +215,16 @@ class Portal:
 
     def ensure_images(self, item: Item) -> None:
         """Render an image-only item's pages (once) and register their paths."""
-        if item.mode != IMAGES or item.attachments:
+        if item.mode != IMAGES:
             return
         with self._lock:
-            if item.attachments:
-                return
-            attachments = attachments_for(item)
-            for attachment in attachments:
-                attachment.path, attachment.link = self.attachment_urls(item, attachment)
+            if not item.attachments:
+                attachments = attachments_for(item)
+                for attachment in attachments:
+                    attachment.path, attachment.link = self.attachment_urls(item, attachment)
+                item.attachments = attachments
+            for attachment in item.attachments:
                 self._pages[attachment.path] = (item, attachment)
-            item.attachments = attachments
 
     def is_column(self, request: Request) -> bool:
         """Whether the request is for the 年报 column (its list pages and APIs)."""
