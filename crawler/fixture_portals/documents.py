@@ -217,6 +217,8 @@ def make_items(
     items = []
     for number, (published, report, is_reserve) in enumerate(published_first + reserves):
         mode, fmt = assigner.publication()
+        if is_reserve:  # a new report is one new document: its page
+            mode, fmt = INLINE, None
         items.append(
             Item(
                 key=f"{portal}/{number:03d}",

@@ -72,6 +72,21 @@ def load_specs(path: Path = NETWORK_FILE) -> list[PortalSpec]:
     return specs
 
 
+@dataclass(frozen=True)
+class MirrorSpec:
+    """An off-domain spam mirror of one portal (F12), as declared in ``network.yml``."""
+
+    id: str
+    host: str
+    prefix: str
+    copies: str
+
+
+def load_mirrors(path: Path = NETWORK_FILE) -> list[MirrorSpec]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [MirrorSpec(**entry) for entry in data.get("mirrors") or []]
+
+
 def build_portals(specs: list[PortalSpec] | None = None, *, copies: int = 0) -> list[Portal]:
     """Every portal with its items (the same content on every call).
 

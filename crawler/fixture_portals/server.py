@@ -10,6 +10,10 @@ JSON lines): ``time_start``, ``time_end``, ``host``, ``portal``, ``method``,
 ``path``, ``query``, ``headers``, ``status``, ``bytes`` sent, and ``failure``
 when a switch made it fail. Status 0 means no HTTP answer (reset or hang).
 
+Besides the portals, ``mirrors`` are off-domain spam copies (F12, ``mirror.py``)
+that report pages link to: any request in the log for a mirror is a crawler
+following an off-domain link.
+
 Switches (``switches.py``) are set with ``set_switch(portal, name, value)`` or
 over HTTP on the portal's own host, which is not logged::
 
@@ -46,7 +50,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.fixture_portals.exchange import Request, Response
 from crawler.fixture_portals.families.base import Portal
-from crawler.fixture_portals.network import DEFAULT_PORT, build_portals, source_yaml
+from crawler.fixture_portals.mirror import SpamMirror
+from crawler.fixture_portals.network import DEFAULT_PORT, build_portals, load_mirrors, source_yaml
 from crawler.fixture_portals.switches import CHAOS_KINDS, Switches
 from crawler.fixture_portals.waf import challenge
 
@@ -266,6 +271,9 @@ class FixtureNetwork:
         self.port = 0
         self.log_path = Path(log_path) if log_path else None
         self.portals: dict[str, Portal] = {p.id: p for p in build_portals(copies=copies)}
+        self.mirrors: dict[str, Portal] = {
+            m.id: SpamMirror(m.id, m.host, m.prefix, self.portals[m.copies]) for m in load_mirrors()
+        }
         self.log: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -314,8 +322,8 @@ class FixtureNetwork:
             candidate = port or rng.randrange(20000, 60000)
             servers: list[PortalServer] = []
             try:
-                for portal in self.portals.values():
-                    servers.append(PortalServer(self, portal, candidate))
+                for site in [*self.portals.values(), *self.mirrors.values()]:
+                    servers.append(PortalServer(self, site, candidate))
             except OSError as exc:
                 last_error = exc
                 for server in servers:
@@ -344,7 +352,7 @@ class FixtureNetwork:
 
     def portal(self, portal_id: str) -> Portal:
         try:
-            return self.portals[portal_id]
+            return self.portals.get(portal_id) or self.mirrors[portal_id]
         except KeyError:
             raise KeyError(
                 f"unknown portal {portal_id!r}; known: {', '.join(self.portals)}"
@@ -361,7 +369,7 @@ class FixtureNetwork:
     def reset_switches(self, portal_id: str | None = None) -> None:
         """All switches (of one portal, or of all) back to their defaults."""
         with self._lock:
-            for pid in [portal_id] if portal_id else list(self.portals):
+            for pid in [portal_id] if portal_id else [*self.portals, *self.mirrors]:
                 self.portal(pid).switches = Switches()
                 self._chaos.pop(pid, None)
 

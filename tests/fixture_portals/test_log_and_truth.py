@@ -133,9 +133,9 @@ def test_ground_truth_matches_what_is_served(network: FixtureNetwork) -> None:
     after = network.expected_documents([pid])
     before = {d["url"]: d["sha256"] for d in documents if d["portal"] == pid}
     changed = [d for d in after if before.get(d["url"]) != d["sha256"]]
-    new_items = {d["item"] for d in changed if d["url"] not in before}
+    new = [d for d in changed if d["url"] not in before]
     replaced = [d for d in changed if d["url"] in before]
-    assert len(new_items) == 1
+    assert [d["kind"] for d in new] == ["report"]  # one new report: one new document
     assert [d["kind"] for d in replaced] == ["attachment"]
 
 
@@ -153,3 +153,15 @@ def test_copies_for_scale_benchmarks(tmp_path: Path) -> None:
         written = net.write_sources(tmp_path)
         assert len(written) == len(net.portals)
         assert f":{net.port}/" in (tmp_path / "shaoyang_shi_2.yml").read_text(encoding="utf-8")
+
+
+def test_spam_mirror_is_linked_but_not_a_source(network: FixtureNetwork) -> None:
+    portal = network.portal("zhangshu_shi")
+    mirror = network.mirrors["lahohwa_mirror"]
+    item = portal.listed_items()[0]
+    page = fetch(portal.base_url() + item.path).text()
+    copy_url = f"http://{mirror.spec.host}:{network.port}/llxxgk{item.path}"
+    assert copy_url in page
+    assert fetch(copy_url).status == 200
+    assert "lahohwa_mirror" not in network.sources()
+    assert logged(network, "lahohwa_mirror", 1)[-1]["path"] == f"/llxxgk{item.path}"

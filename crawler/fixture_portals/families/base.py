@@ -69,6 +69,7 @@ class Portal:
         self.items = items  # oldest first; reserve items last
         self.switches = switches
         self.port = 0
+        self.mirrored_at: tuple[str, str] | None = None  # (host, prefix) of a spam mirror
         self._lock = threading.Lock()
         self.prepare()
         self._pages: dict[str, tuple[Item, Attachment | None]] = {}
@@ -369,6 +370,7 @@ class Portal:
 {body}
 {self.body_close}
 {attachments}
+{self.related_links(item)}
 <div class="tools"><a href="javascript:window.print()">打印</a> <a href="javascript:window.close()">关闭</a></div>
 </div>"""
         page = self.chrome(title, meta, content, self.crumbs())
@@ -391,6 +393,19 @@ class Portal:
         if version:
             body += f'<p class="update">（本文于{item.year + 1}年更新{version}次：修正了表格中的笔误。）</p>'
         return body
+
+    def related_links(self, item: Item) -> str:
+        """相关链接, including the off-domain mirror copy (F12) when there is one."""
+        links = [
+            '<li><a href="http://www.gov.cn/zhengce/xxgk/" target="_blank">中国政府网政府信息公开专栏</a></li>'
+        ]
+        if self.mirrored_at:
+            host, prefix = self.mirrored_at
+            links.append(
+                f'<li><a href="http://{host}:{self.port}{prefix}{item.path}" target="_blank">'
+                f"{html.escape(item.title)}（转载）</a></li>"
+            )
+        return f'<div class="related"><h4>相关链接</h4><ul>{"".join(links)}</ul></div>'
 
     def attachment_links(self, item: Item) -> str:
         if item.mode == IMAGES or not item.attachments:
