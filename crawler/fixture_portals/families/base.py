@@ -389,7 +389,12 @@ class Portal:
                 "全文详见附件。</p>"
             )
         else:
-            body = report_fragment(item.spec(), self.style, split_tables=item.number % 4 == 3)
+            # Rendered once per item and style (copies of a portal share their items).
+            key = f"fragment:{self.style}"
+            if key not in item.extra:
+                split = item.number % 4 == 3
+                item.extra[key] = report_fragment(item.spec(), self.style, split_tables=split)
+            body = item.extra[key]
         if version:
             body += f'<p class="update">（本文于{item.year + 1}年更新{version}次：修正了表格中的笔误。）</p>'
         return body
