@@ -16,6 +16,7 @@ render.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -262,7 +263,9 @@ def cache_dir() -> Path:
     return path
 
 
+@functools.cache
 def _renderer_digest() -> str:
+    """The renderer's source digest, read once: bytes stay stable while a process runs."""
     source = Path(__file__).with_name("render_office.py")
     data = source.read_bytes() if source.exists() else b"placeholder"
     return hashlib.sha256(data).hexdigest()[:16]
