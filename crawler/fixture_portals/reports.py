@@ -20,6 +20,8 @@ document must give the spec back.
   ``(seed, i)``, so a longer list starts with the shorter one.
 - ``failing_checks(spec)``: the spec's consistency checks that fail (blank
   counted as 0), as ``checks_failing`` lists them.
+- ``differences(parsed, spec)``: how a parsed record (``Report.to_json()``)
+  differs from the spec it was rendered from, cell by cell.
 """
 
 from __future__ import annotations
@@ -126,6 +128,50 @@ def failing_checks(spec: dict[str, Any]) -> list[str]:
             if "decisions" in v and _n(v["prev_count"]) + _n(v["change"]) != _n(v["decisions"]):
                 failing.add("T2_CHANGE")
     return sorted(failing)
+
+
+def differences(got: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """Every difference between a parsed record (``Report.to_json()``) and a spec.
+
+    Compared: organisation, year, template, the failing checks, the six
+    sections found, every cell of 表二/表三/表四 (``None`` is not ``0``), rows the
+    document does not have, and the extra rows. One line per difference.
+    """
+    out: list[str] = []
+
+    def differ(path: str, expected: Any, actual: Any) -> None:
+        if expected != actual:
+            out.append(f"{path}: expected {expected!r}, got {actual!r}")
+
+    for key in ("organization", "year", "template"):
+        differ(key, spec[key], got.get(key))
+    differ(
+        "checks_failing", sorted(spec["checks_failing"]), sorted(got.get("checks_failing") or [])
+    )
+    differ("sections", list(SECTION_KEYS), got.get("sections"))
+
+    parsed_rows = {row["key"]: row for row in got.get("proactive") or []}
+    differ("proactive keys", [r["key"] for r in spec["proactive"]], list(parsed_rows))
+    for row in spec["proactive"]:
+        parsed = parsed_rows.get(row["key"], {}).get("values", {})
+        for metric, expected in row["values"].items():
+            differ(f"proactive.{row['key']}.{metric}", expected, parsed.get(metric, "<missing>"))
+
+    for table in ("requests", "review_litigation"):
+        parsed_table = got.get(table) or {}
+        for key, values in spec[table].items():
+            parsed_values = parsed_table.get(key) or ["<missing>"] * len(values)
+            if len(parsed_values) != len(values):
+                out.append(f"{table}.{key}: {len(parsed_values)} cells, expected {len(values)}")
+                continue
+            for i, (expected, actual) in enumerate(zip(values, parsed_values, strict=True)):
+                differ(f"{table}.{key}[{i}]", expected, actual)
+        for key in set(parsed_table) - set(spec[table]):
+            if any(v is not None for v in parsed_table[key]):
+                out.append(f"{table}.{key}: a row the document does not have: {parsed_table[key]}")
+
+    differ("extra", spec["extra"], got.get("extra"))
+    return out
 
 
 # --------------------------------------------------------------------------- seeds

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from crawler.fixture_portals.render_html import QUIRKS, render_markdown, render_report_html
-from crawler.fixture_portals.reports import seed_reports, synthetic_reports
+from crawler.fixture_portals.reports import differences, seed_reports, synthetic_reports
 from parsers import DocumentMeta, parse_document
 
 SEEDS = seed_reports()
@@ -140,49 +140,10 @@ def _cases(specs: list[dict[str, Any]]) -> list[Any]:
     return cases
 
 
-def mismatches(got: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    """Every difference between a parsed record (``Report.to_json()``) and a spec."""
-    out: list[str] = []
-
-    def differ(path: str, expected: Any, actual: Any) -> None:
-        if expected != actual:
-            out.append(f"{path}: expected {expected!r}, got {actual!r}")
-
-    for key in ("organization", "year", "template"):
-        differ(key, spec[key], got.get(key))
-    differ(
-        "checks_failing", sorted(spec["checks_failing"]), sorted(got.get("checks_failing") or [])
-    )
-    differ("sections", ALL_SECTIONS, got.get("sections"))
-
-    parsed_rows = {row["key"]: row for row in got.get("proactive") or []}
-    differ("proactive keys", [r["key"] for r in spec["proactive"]], list(parsed_rows))
-    for row in spec["proactive"]:
-        parsed = parsed_rows.get(row["key"], {}).get("values", {})
-        for metric, expected in row["values"].items():
-            differ(f"proactive.{row['key']}.{metric}", expected, parsed.get(metric, "<missing>"))
-
-    for table in ("requests", "review_litigation"):
-        parsed_table = got.get(table) or {}
-        for key, values in spec[table].items():
-            parsed_values = parsed_table.get(key) or ["<missing>"] * len(values)
-            if len(parsed_values) != len(values):
-                out.append(f"{table}.{key}: {len(parsed_values)} cells, expected {len(values)}")
-                continue
-            for i, (expected, actual) in enumerate(zip(values, parsed_values, strict=True)):
-                differ(f"{table}.{key}[{i}]", expected, actual)
-        for key in set(parsed_table) - set(spec[table]):
-            if any(v is not None for v in parsed_table[key]):
-                out.append(f"{table}.{key}: a row the document does not have: {parsed_table[key]}")
-
-    differ("extra", spec["extra"], got.get("extra"))
-    return out
-
-
 def _parse_and_compare(spec: dict[str, Any], rendering: str) -> None:
     data, meta = RENDERINGS[rendering](spec)
     got = parse_document(data, meta).to_json()
-    problems = mismatches(got, spec)
+    problems = differences(got, spec)
     if rendering in GBK_ONLY_RENDERINGS and not any(
         "王堃" in text for text in (got.get("section_texts") or {}).values()
     ):
@@ -219,7 +180,7 @@ def test_handmade_page_parses_to_gold(gold_path: Path) -> None:
     spec = json.loads(gold_path.read_text(encoding="utf-8"))
     data = (HANDMADE_DIR / spec["document"]).read_bytes()
     got = parse_document(data, _meta("text/html")).to_json()
-    problems = mismatches(got, spec)
+    problems = differences(got, spec)
     if "王堃" in spec["section_texts"]["other"] and not any(
         "王堃" in text for text in (got.get("section_texts") or {}).values()
     ):
@@ -232,12 +193,12 @@ def test_comparison_sees_a_single_wrong_cell() -> None:
     spec = SYNTHETIC[0]
     got = copy.deepcopy(spec)
     got["sections"] = ALL_SECTIONS
-    assert mismatches(got, spec) == []
+    assert differences(got, spec) == []
     got["requests"]["granted"][0] = (got["requests"]["granted"][0] or 0) + 1
     got["review_litigation"]["review"][1] = (
         0 if spec["review_litigation"]["review"][1] is None else None
     )
-    found = mismatches(got, spec)
+    found = differences(got, spec)
     assert len(found) == 2, found
     assert found[0].startswith("requests.granted[0]")
     assert found[1].startswith("review_litigation.review[1]")
