@@ -262,3 +262,13 @@ def test_control_api_over_http(network: FixtureNetwork) -> None:
     assert network.portal(TRS).switches.waf == ""
     # Control requests are not in the request log.
     assert not [e for e in network.log[before:] if e["path"].startswith("/__control__")]
+
+
+def test_ground_truth_ignores_failure_switches(network: FixtureNetwork) -> None:
+    portal = network.portal(TRS)
+    item = next(i for i in portal.listed_items() if i.mode == "html")
+    before = portal.documents_of(item)
+    network.set_switch(TRS, "soft404", "error_text")
+    network.set_switch(TRS, "waf", "rs412")
+    assert portal.documents_of(item) == before
+    assert fetch(network.base_url(TRS) + item.path).status == 412

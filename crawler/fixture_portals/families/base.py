@@ -343,6 +343,10 @@ class Portal:
                 '<div class="error"><p>对不起，您访问的页面不存在或已被删除！</p></div>',
             )
             return self.html_response(page, modified=None)
+        return self.report_page(item)
+
+    def report_page(self, item: Item) -> Response:
+        """The report page as it is when nothing fails (the ground truth's bytes)."""
         self.ensure_images(item)
         version = self.page_version(item)
         title = item.title + ("（图片版）" if item.mode == IMAGES else "")
@@ -480,8 +484,7 @@ class Portal:
         }
         if item.mode == FILE:
             return [self._document(base, item, item.extra["file"], kind="report")]
-        self.ensure_images(item)
-        page = self.article(item)
+        page = self.report_page(item)
         out = [
             {
                 **base,
