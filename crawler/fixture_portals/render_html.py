@@ -19,7 +19,8 @@ charset ``<meta>``, 表二 as four small tables, shorter header rows, upper-case
 HTML 3 markup): the values stay those of the spec.
 
 ``render_markdown(spec)`` writes what a PDF-to-Markdown converter emits: pipe
-tables whose merged cells are empty slots.
+tables whose merged cells are empty slots; ``render_text(spec, layout)`` the
+plain-text dumps crawlers keep (one cell per line, or tab-separated rows).
 
 Both read the tables from one model (``report_tables``): rows of ``Td`` cells
 with their spans, so the HTML and the Markdown say the same thing.
@@ -765,4 +766,40 @@ def render_markdown(
         parts.append(f"## {heading}")
         parts += [line.strip() for line in (texts.get(key) or "").splitlines() if line.strip()]
         parts += [table_markdown(rows) for rows in tables.get(key, [])]
+    return "\n\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- plain text
+
+TEXT_LAYOUTS = ("lines", "tabs")
+
+
+def _table_text(rows: list[Row], layout: str) -> str:
+    if layout == "tabs":  # a converted document: one line per row, spanned slots empty
+        return "\n".join("\t".join(row) for row in _grid(rows))
+    # a flattened HTML table: each printed cell on its own tab-led line, rows apart
+    return "\n\n".join(
+        "\n".join("\t" + td.text.replace("<br>", "\n") for td in row) for row in rows
+    )
+
+
+def render_text(report: dict[str, Any], layout: str = "lines") -> str:
+    """The report as crawlers' text dumps print it (the seeds' two layouts).
+
+    ``lines``: each table cell on its own tab-led line, a blank line between
+    rows, header text broken where the page had ``<br>`` (seeds 000, 002, 004).
+    ``tabs``: each table row on one tab-separated line, merged slots empty
+    (seeds 001, 003).
+    """
+    if layout not in TEXT_LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(TEXT_LAYOUTS)}")
+    parts = []
+    if report.get("title"):
+        parts.append(report["title"])
+    tables = report_tables(report)
+    texts: dict[str, str] = report.get("section_texts") or {}
+    for key, heading in SECTION_HEADINGS.items():
+        parts.append(heading)
+        parts += [line.strip() for line in (texts.get(key) or "").splitlines() if line.strip()]
+        parts += [_table_text(rows, layout) for rows in tables.get(key, [])]
     return "\n\n".join(parts) + "\n"
