@@ -44,7 +44,7 @@ from archive.bodies import (
 from archive.build_state import BuildState, Outcome, ParseResult
 from archive.ledger import DOCUMENT_KINDS
 from archive.regions import province_from_code
-from archive.rows import Provenance, ReportContext, report_rows
+from archive.rows import Prepared, Provenance, ReportContext, assemble
 from archive.store import RawStore
 
 # Which format's reading is preferred when two documents of a report parse equally well.
@@ -462,15 +462,15 @@ class ArchiveWriter:
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         self.buffers.setdefault(table, []).append(row)
 
-    def add_report(self, record: dict[str, Any], ctx: ReportContext, prov: Provenance) -> None:
-        rows = report_rows(record, ctx, prov)
+    def add_report(self, prepared: Prepared, ctx: ReportContext, prov: Provenance) -> None:
+        rows = assemble(prepared, ctx, prov)
         self.report_rowid += 1
         self.add("reports", (self.report_rowid, *rows.report))
         self.add(
             "reports_fts",
             (
                 self.report_rowid,
-                bigram.index_text(record.get("title")),
+                bigram.index_text(prepared.title),
                 bigram.index_text(ctx.body_name),
             ),
         )
@@ -482,10 +482,10 @@ class ArchiveWriter:
         buffers.setdefault("proactive", []).extend(rows.proactive)
         buffers.setdefault("cells", []).extend(rows.cells)
         context = ctx.values()
-        for section, heading, text in rows.sections:
+        for section, heading, text, index_text in rows.sections:
             self.section_id += 1
             self.add("sections", (self.section_id, *context, section, heading, text, len(text)))
-            self.add("sections_fts", (self.section_id, bigram.index_text(text)))
+            self.add("sections_fts", (self.section_id, index_text))
         for check in rows.failed_checks:
             self.check_id += 1
             self.add("failed_checks", (self.check_id, *check))
@@ -569,7 +569,7 @@ def write_archive(
     path: Path,
     docs: list[SourceDocument],
     outcomes: dict[str, Outcome],
-    load_reports: Callable[[list[str]], Iterator[tuple[str, dict[str, Any]]]],
+    load_prepared: Callable[[list[str]], Iterator[tuple[str, Prepared]]],
     sources: dict[str, Source],
     captures: Iterable[dict[str, Any]] = (),
     info: dict[str, Any] | None = None,
@@ -580,7 +580,7 @@ def write_archive(
         docs: every document, whatever became of its parse.
         outcomes: per digest, the parse outcome (documents without one are
             listed as unreadable).
-        load_reports: yields (digest, report record) for the digests asked, in order.
+        load_prepared: yields (digest, prepared rows) for the parsed digests asked, in order.
         sources: the portals, for body levels, provinces and the sources table.
         captures: ledger capture rows, copied as provenance.
     """
@@ -612,7 +612,7 @@ def write_archive(
         bodies: dict[str, dict[str, Any]] = {}
         for start_i in range(0, len(order), 1000):
             chunk = [chosen[r][0].sha256 for r in order[start_i : start_i + 1000]]
-            for sha, record in load_reports(chunk):
+            for sha, prepared in load_prepared(chunk):
                 report_id = by_sha[sha]
                 doc, a, members = chosen[report_id]
                 page_url = next((m.url for m in members if m.kind == "report"), doc.page_url)
@@ -635,8 +635,8 @@ def write_archive(
                     len(members),
                     summary.get("warnings", 0),
                 )
-                writer.add_report(record, ctx, prov)
-                add_warnings(writer, sha, report_id, record)
+                writer.add_report(prepared, ctx, prov)
+                add_warnings(writer, sha, report_id, prepared)
                 body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
 
@@ -650,9 +650,9 @@ def write_archive(
             and (outcome.summary or {}).get("warnings")
         ]
         for start_i in range(0, len(others), 1000):
-            for sha, record in load_reports(others[start_i : start_i + 1000]):
+            for sha, prepared in load_prepared(others[start_i : start_i + 1000]):
                 add_warnings(
-                    writer, sha, assigned[sha].report_id if sha in assigned else None, record
+                    writer, sha, assigned[sha].report_id if sha in assigned else None, prepared
                 )
 
         version = (info or {}).get("parser_version")
@@ -713,13 +713,10 @@ def write_archive(
 
 
 def add_warnings(
-    writer: ArchiveWriter, sha: str, report_id: str | None, record: dict[str, Any]
+    writer: ArchiveWriter, sha: str, report_id: str | None, prepared: Prepared
 ) -> None:
-    for w in record.get("warnings") or []:
-        writer.add(
-            "warnings",
-            (None, sha, report_id, w.get("code"), w.get("message"), w.get("table"), w.get("row")),
-        )
+    for warning in prepared.warnings:
+        writer.add("warnings", (None, sha, report_id, *warning))
 
 
 def document_row(
@@ -795,10 +792,8 @@ def build(
             for sha, result in unreadable.items():
                 outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
 
-            def load_reports(digests: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-                for result in state.results(digests, version):
-                    if result.report is not None:
-                        yield result.sha256, result.report
+            def load_prepared(digests: list[str]) -> Iterator[tuple[str, Prepared]]:
+                return state.prepared(digests, version)
 
             target = new_path(data_dir)
             target.unlink(missing_ok=True)
@@ -807,7 +802,7 @@ def build(
                     target,
                     docs,
                     outcomes,
-                    load_reports,
+                    load_prepared,
                     load_sources(sources_dir),
                     captures,
                     info={"parser_version": version},

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive.rows import PREPARED_VERSION, Prepared, prepare
+
 STATE_NAME = "build-state.db"
 
 _SCHEMA = """
@@ -30,6 +32,8 @@ CREATE TABLE IF NOT EXISTS parse_cache (
     error TEXT,
     report BLOB,                     -- zlib-compressed Report.to_json()
     summary TEXT,                    -- JSON: what choosing a report's document needs
+    prepared BLOB,                   -- archive.rows.Prepared: the report's rows, context-free
+    prepared_version TEXT,
     seconds REAL,
     parsed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     PRIMARY KEY (sha256, parser_version)
@@ -90,6 +94,14 @@ class BuildState:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(parse_cache)")}
+        for column, type_ in (
+            ("summary", "TEXT"),
+            ("prepared", "BLOB"),
+            ("prepared_version", "TEXT"),
+        ):
+            if column not in columns:  # a cache written by an older build
+                self.conn.execute(f"ALTER TABLE parse_cache ADD COLUMN {column} {type_}")
 
     @classmethod
     def open(cls, data_dir: str | Path) -> BuildState:
@@ -122,9 +134,9 @@ class BuildState:
                 r.error_type,
                 r.error,
                 encode_report(r.report) if r.report is not None else None,
-                json.dumps(summarize(r.report), ensure_ascii=False)
-                if r.report is not None
-                else None,
+                json.dumps(summarize(r.report), ensure_ascii=False) if r.report else None,
+                prepare(r.report).dump() if r.report is not None else None,
+                PREPARED_VERSION,
                 r.seconds,
             )
             for r in results
@@ -132,7 +144,8 @@ class BuildState:
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO parse_cache (sha256, parser_version, status, format,"
-                " error_type, error, report, summary, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_type, error, report, summary, prepared, prepared_version, seconds)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -147,6 +160,29 @@ class BuildState:
             sha: Outcome(status, fmt, error_type, error, json.loads(summary) if summary else None)
             for sha, status, fmt, error_type, error, summary in rows
         }
+
+    def prepared(
+        self, digests: Iterable[str], parser_version: str
+    ) -> Iterator[tuple[str, Prepared]]:
+        """The prepared rows of parsed ``digests``, in the order given (redone when outdated)."""
+        digests = list(digests)
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT sha256, prepared, prepared_version, report FROM parse_cache"
+                f" WHERE parser_version = ? AND status = 'parsed' AND sha256 IN ({marks})",
+                (parser_version, *chunk),
+            ).fetchall()
+            by_sha = {row[0]: row for row in rows}
+            for sha in chunk:
+                if sha not in by_sha:
+                    continue
+                _, blob, version, report = by_sha[sha]
+                if blob is not None and version == PREPARED_VERSION:
+                    yield sha, Prepared.load(blob)
+                elif report is not None:
+                    yield sha, prepare(decode_report(report))
 
     def get(self, sha256: str, parser_version: str) -> ParseResult | None:
         row = self.conn.execute(
@@ -174,7 +210,7 @@ class BuildState:
 
 
 def encode_report(report: dict[str, Any]) -> bytes:
-    return zlib.compress(json.dumps(report, ensure_ascii=False).encode("utf-8"), 6)
+    return zlib.compress(json.dumps(report, ensure_ascii=False).encode("utf-8"), 1)
 
 
 def decode_report(blob: bytes) -> dict[str, Any]:

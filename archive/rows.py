@@ -1,18 +1,22 @@
 """One report record (``Report.to_json()`` shape) → the rows of the published tables.
 
-Pure functions, no database: ``report_rows`` returns plain tuples in the column
-order of ``archive/schema.py``, so the build can bulk-insert them with
-``executemany``. Blank cells stay NULL (never 0); sums treat NULL as 0 but are
+Pure functions, no database, in two steps: ``prepare`` does the work that
+depends only on the record (sums, the cells worth keeping, failing checks, the
+bigram text for search) and is cached with the parse result; ``assemble`` adds
+the report's context (id, body, region, provenance) and returns plain tuples in
+the column order of ``archive/schema.py``, ready for ``executemany``. Blank cells stay NULL (never 0); sums treat NULL as 0 but are
 NULL when every cell summed is blank.
 """
 
 from __future__ import annotations
 
+import marshal
+import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from archive import schema
+from archive import bigram, schema
 from parsers.template import COLUMNS, GROUPS, OUTCOMES, PROACTIVE_ITEMS, REQUEST_ROW_KEYS
 
 Row = tuple[Any, ...]
@@ -65,14 +69,14 @@ class ReportContext:
 
 @dataclass
 class ReportRows:
-    """The rows one report contributes, per table (sections as (section, heading, text))."""
+    """The rows one report contributes, per table."""
 
     report: Row
     requests: Row | None
     review_litigation: Row | None
     proactive: list[Row] = field(default_factory=list)
     cells: list[Row] = field(default_factory=list)
-    sections: list[tuple[str, str, str]] = field(default_factory=list)
+    sections: list[tuple[str, str, str, str]] = field(default_factory=list)  # + index text
     failed_checks: list[Row] = field(default_factory=list)
     extra_facts: list[Row] = field(default_factory=list)
 
@@ -102,44 +106,56 @@ def _cell(rows: dict[str, Sequence[Any]], key: str, index: int) -> Any:
     return values[index]
 
 
-def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) -> ReportRows:
-    """All rows of one report, from its record (``Report.to_json()`` shape)."""
+# Bump when ``Prepared``'s layout or content changes: cached preparations are then redone.
+PREPARED_VERSION = "1"
+
+
+@dataclass
+class Prepared:
+    """A report's rows without who and where (cacheable per document and parser version).
+
+    Tuples only (``marshal``-able): the build prepends the report's context.
+    """
+
+    title: str | None
+    numbers: Row  # the reports columns from ``sections`` to ``checks_failing_count``
+    requests: Row | None
+    review_litigation: Row | None
+    proactive: list[Row]
+    cells: list[Row]  # without report_id
+    sections: list[tuple[str, str, str, str]]  # (section, heading, text, bigram index text)
+    failed_checks: list[Row]  # (check_id, scope, expected, actual, severity)
+    extra_facts: list[Row]  # (label, value)
+    warnings: list[Row]  # (code, message, table, row)
+
+    def dump(self) -> bytes:
+        return zlib.compress(marshal.dumps(astuple_shallow(self)), 1)
+
+    @classmethod
+    def load(cls, blob: bytes) -> Prepared:
+        return cls(*marshal.loads(zlib.decompress(blob)))
+
+
+def astuple_shallow(prepared: Prepared) -> tuple[Any, ...]:
+    return tuple(getattr(prepared, f.name) for f in fields(prepared))
+
+
+def prepare(record: dict[str, Any]) -> Prepared:
+    """Everything of a report record the build writes that does not depend on its context."""
     requests: dict[str, Sequence[Any]] = record.get("requests") or {}
     review: dict[str, Sequence[Any]] = record.get("review_litigation") or {}
-    context = ctx.values()
-
-    new = _cell(requests, "new_received", _TOTAL)
     processed = _cell(requests, "total", _TOTAL)
     denied = _sum(_cell(requests, k, _TOTAL) for k in _DENIED)
-    reviews = _cell(review, "review", _OUTCOME_TOTAL)
-    suits = _sum(_cell(review, g, _OUTCOME_TOTAL) for g in ("suit_direct", "suit_after_review"))
-    suits_corrected = _sum(
-        _cell(review, g, _CORRECTED) for g in ("suit_direct", "suit_after_review")
-    )
     failing = list(record.get("checks_failing") or [])
     sections_text: dict[str, str] = record.get("section_texts") or {}
     sections = [
-        (key, schema.SECTION_HEADINGS[key], sections_text[key])
-        for key in schema.SECTION_HEADINGS
+        (key, heading, sections_text[key], bigram.index_text(sections_text[key]))
+        for key, heading in schema.SECTION_HEADINGS.items()
         if sections_text.get(key)
     ]
-    report = (
-        ctx.report_id,
-        ctx.body_id,
-        ctx.body_name,
-        ctx.year,
-        ctx.province,
-        ctx.level,
-        ctx.division_code,
-        ctx.template,
-        record.get("title"),
-        prov.url,
-        prov.page_url,
-        prov.document_sha256,
-        prov.document_format,
-        prov.documents,
+    numbers = (
         len(sections),
-        new,
+        _cell(requests, "new_received", _TOTAL),
         _cell(requests, "carried_over", _TOTAL),
         processed,
         _cell(requests, "granted", _TOTAL),
@@ -150,57 +166,98 @@ def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) ->
         _sum(_cell(requests, k, _TOTAL) for k in _OTHER),
         _cell(requests, "carried_forward", _TOTAL),
         round(denied / processed, 6) if processed and denied is not None else None,
-        reviews,
+        _cell(review, "review", _OUTCOME_TOTAL),
         _cell(review, "review", _CORRECTED),
-        suits,
-        suits_corrected,
+        _sum(_cell(review, g, _OUTCOME_TOTAL) for g in ("suit_direct", "suit_after_review")),
+        _sum(_cell(review, g, _CORRECTED) for g in ("suit_direct", "suit_after_review")),
         ",".join(failing) or None,
         len(failing),
-        prov.warnings,
     )
-
-    requests_row = context + _wide(requests, REQUEST_ROW_KEYS, len(COLUMNS)) if requests else None
-    review_row = context + _wide(review, GROUPS, len(OUTCOMES)) if review else None
-
-    rows = ReportRows(report, requests_row, review_row, sections=sections)
-    for entry in record.get("proactive") or []:
-        rows.proactive.append(context + _proactive_values(entry))
-    for cell in record.get("cells") or []:
-        if printed_as_value(cell):
-            continue
-        rows.cells.append(
-            (
-                ctx.report_id,
-                cell.get("table"),
-                cell.get("row"),
-                cell.get("column"),
-                cell.get("text"),
-                cell.get("value"),
-                cell.get("unit"),
-                cell.get("page"),
-                cell.get("confidence"),
-            )
+    cells = [
+        (
+            cell.get("table"),
+            cell.get("row"),
+            cell.get("column"),
+            cell.get("text"),
+            cell.get("value"),
+            cell.get("unit"),
+            cell.get("page"),
+            cell.get("confidence"),
         )
+        for cell in record.get("cells") or []
+        if not printed_as_value(cell)
+    ]
     checks = record.get("checks")
     if checks is not None:
-        for check in checks:
-            if not check.get("passed", True):
-                rows.failed_checks.append(
-                    context
-                    + (
-                        check.get("id"),
-                        check.get("scope"),
-                        check.get("expected"),
-                        check.get("actual"),
-                        check.get("severity", "error"),
-                    )
-                )
+        failed = [
+            (
+                c.get("id"),
+                c.get("scope"),
+                c.get("expected"),
+                c.get("actual"),
+                c.get("severity", "error"),
+            )
+            for c in checks
+            if not c.get("passed", True)
+        ]
     else:  # a record that lists failing check ids only (the gold shape)
-        for check_id in failing:
-            rows.failed_checks.append(context + (check_id, None, None, None, "error"))
-    for extra in record.get("extra") or []:
-        rows.extra_facts.append((ctx.report_id, extra.get("label"), extra.get("value")))
-    return rows
+        failed = [(check_id, None, None, None, "error") for check_id in failing]
+    return Prepared(
+        title=record.get("title"),
+        numbers=numbers,
+        requests=_wide(requests, REQUEST_ROW_KEYS, len(COLUMNS)) if requests else None,
+        review_litigation=_wide(review, GROUPS, len(OUTCOMES)) if review else None,
+        proactive=[_proactive_values(entry) for entry in record.get("proactive") or []],
+        cells=cells,
+        sections=sections,
+        failed_checks=failed,
+        extra_facts=[(e.get("label"), e.get("value")) for e in record.get("extra") or []],
+        warnings=[
+            (w.get("code"), w.get("message"), w.get("table"), w.get("row"))
+            for w in record.get("warnings") or []
+        ],
+    )
+
+
+def assemble(prepared: Prepared, ctx: ReportContext, prov: Provenance) -> ReportRows:
+    """The rows of one report: its prepared rows with its context."""
+    context = ctx.values()
+    report = (
+        ctx.report_id,
+        ctx.body_id,
+        ctx.body_name,
+        ctx.year,
+        ctx.province,
+        ctx.level,
+        ctx.division_code,
+        ctx.template,
+        prepared.title,
+        prov.url,
+        prov.page_url,
+        prov.document_sha256,
+        prov.document_format,
+        prov.documents,
+        *prepared.numbers,
+        prov.warnings,
+    )
+    rid = (ctx.report_id,)
+    return ReportRows(
+        report=report,
+        requests=context + tuple(prepared.requests) if prepared.requests else None,
+        review_litigation=(
+            context + tuple(prepared.review_litigation) if prepared.review_litigation else None
+        ),
+        proactive=[context + tuple(r) for r in prepared.proactive],
+        cells=[rid + tuple(c) for c in prepared.cells],
+        sections=[tuple(s) for s in prepared.sections],  # type: ignore[misc]
+        failed_checks=[context + tuple(c) for c in prepared.failed_checks],
+        extra_facts=[rid + tuple(e) for e in prepared.extra_facts],
+    )
+
+
+def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) -> ReportRows:
+    """All rows of one report, from its record (``Report.to_json()`` shape)."""
+    return assemble(prepare(record), ctx, prov)
 
 
 def printed_as_value(cell: dict[str, Any]) -> bool:
@@ -213,7 +270,9 @@ def printed_as_value(cell: dict[str, Any]) -> bool:
     """
     text = cell.get("text")
     value = cell.get("value")
-    if text is None or any(cell.get(k) is not None for k in ("unit", "page", "confidence")):
+    if text is None or cell.get("unit") or cell.get("page") is not None:
+        return False
+    if cell.get("confidence") is not None:
         return False
     if value is None:
         return text.strip() == ""
