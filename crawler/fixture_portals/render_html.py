@@ -771,12 +771,25 @@ def render_markdown(
 
 # --------------------------------------------------------------------------- plain text
 
-TEXT_LAYOUTS = ("lines", "tabs")
+TEXT_LAYOUTS = ("lines", "tabs", "runtogether")
+
+
+def _run_together(row: Row, r: int) -> str:
+    """A row whose cells lost their separators; now and then a space survives."""
+    out = ""
+    for c, td in enumerate(row):
+        text = td.text.replace("<br>", "")
+        if out and td.number and out[-1].isdigit() and (r + c) % 4 == 0:
+            out += " "
+        out += text
+    return out
 
 
 def _table_text(rows: list[Row], layout: str) -> str:
     if layout == "tabs":  # a converted document: one line per row, spanned slots empty
         return "\n".join("\t".join(row) for row in _grid(rows))
+    if layout == "runtogether":  # a crawler's text dump: one line per row, no separators
+        return "\n".join(_run_together(row, r) for r, row in enumerate(rows))
     # a flattened HTML table: each printed cell on its own tab-led line, rows apart
     return "\n\n".join(
         "\n".join("\t" + td.text.replace("<br>", "\n") for td in row) for row in rows
@@ -789,7 +802,9 @@ def render_text(report: dict[str, Any], layout: str = "lines") -> str:
     ``lines``: each table cell on its own tab-led line, a blank line between
     rows, header text broken where the page had ``<br>`` (seeds 000, 002, 004).
     ``tabs``: each table row on one tab-separated line, merged slots empty
-    (seeds 001, 003).
+    (seeds 001, 003). ``runtogether``: each table row on one line with its cells
+    run together ("一、本年新收政府信息公开申请数量230 000023"), a space kept
+    between some numbers; a blank cell prints nothing at all.
     """
     if layout not in TEXT_LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(TEXT_LAYOUTS)}")
