@@ -341,3 +341,34 @@ def test_build_command_refuses_a_missing_folder(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "does not exist" in result.output
+
+
+def test_outdated_prepared_rows_are_redone_from_the_cached_record(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    before = [
+        tuple(r) for r in open_archive(data).execute("SELECT * FROM requests ORDER BY report_id")
+    ]
+    state = sqlite3.connect(data / "build-state.db")
+    with state:
+        state.execute("UPDATE parse_cache SET prepared = NULL, prepared_version = 'old'")
+    state.close()
+    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert stats.parsed_now == 0
+    after = [
+        tuple(r) for r in open_archive(data).execute("SELECT * FROM requests ORDER BY report_id")
+    ]
+    assert after == before and len(after) == 5
+
+
+def test_parallel_parsing_gives_the_same_archive(seed_dir: Path, tmp_path: Path) -> None:
+    one = build(tmp_path / "one", from_dirs=[seed_dir], use_ledger=False, jobs=1)
+    two = build(tmp_path / "two", from_dirs=[seed_dir], use_ledger=False, jobs=2)
+    assert (one.reports, one.failed_documents) == (two.reports, two.failed_documents) == (5, 2)
+    rows = [
+        [tuple(r) for r in open_archive(d).execute("SELECT * FROM requests ORDER BY report_id")]
+        for d in (tmp_path / "one", tmp_path / "two")
+    ]
+    assert rows[0] == rows[1]
