@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -214,23 +215,94 @@ def serve(data_dir: str | None, host: str, port: int) -> None:
     serve_archive(resolve_data_dir(data_dir), host, port)
 
 
+DEMO_CRAWL_SETTINGS = (
+    # The fixture portals are our own loopback servers: no need to wait between requests.
+    "DOWNLOAD_DELAY=0.05",
+    "AUTOTHROTTLE_ENABLED=False",
+)
+
+
+def run_demo(data: Path, port: int, portals_port: int, portals: tuple[str, ...]) -> None:
+    """Fixture portals → crawl → build → serve, in one process (the crawl in a child).
+
+    The portal network keeps running while the site is served, so the report
+    pages' links to the original documents work too.
+    """
+    from archive.build import build, cpu_jobs
+    from crawler.fixture_portals.server import FixtureNetwork
+    from crawler.run import crawl_command
+
+    data.mkdir(parents=True, exist_ok=True)
+    click.echo(f"demo data directory: {data}")
+    try:
+        network = FixtureNetwork(port=portals_port)
+        network.start()
+    except OSError as exc:
+        raise SiteError(f"cannot start the fixture portals: {exc} (try --portals-port 0)") from exc
+    try:
+        sources_dir = data / "demo-sources"
+        network.write_sources(sources_dir)
+        chosen = portals or tuple(network.portals)
+        click.echo(
+            f"1/3 crawling {len(chosen)} fixture portals on 127.0.0.x:{network.port} "
+            "(the first run renders every attachment: a few minutes)"
+        )
+        settings = [arg for value in DEMO_CRAWL_SETTINGS for arg in ("-s", value)]
+        crawl = subprocess.run(
+            crawl_command(
+                *portals,
+                "--data-dir",
+                str(data),
+                "--sources-dir",
+                str(sources_dir),
+                "--quiet",
+                *settings,
+            ),
+            check=False,
+        )
+        if crawl.returncode not in (0, 1):  # 1: a source failed or was blocked (summarised)
+            raise SiteError(f"the crawl failed (exit {crawl.returncode})")
+        click.echo("2/3 building the archive")
+        stats = build(data, jobs=cpu_jobs(), progress=lambda line: click.echo(f"    {line}"))
+        if not stats.reports:
+            raise SiteError("the build produced no report: nothing to serve")
+        click.echo(f"3/3 serving {stats.reports} reports from {stats.documents} documents")
+        serve_archive(data, "127.0.0.1", port)
+    finally:
+        network.stop()
+
+
 @click.command()
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
-    help="Where to keep the demo's data (default: a fresh temporary directory).",
+    help="Where to keep the demo's data (default: <data dir>/demo, reused: a rerun is incremental).",
 )
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Site port.")
-def demo(data_dir: str | None, port: int) -> None:
+@click.option(
+    "--portals-port",
+    default=18080,
+    show_default=True,
+    type=int,
+    envvar="XXGK_PORTALS_PORT",
+    help="Port of the fixture portals (0: any free port).",
+)
+@click.option(
+    "--portal",
+    "portals",
+    multiple=True,
+    help="Crawl only this fixture portal (repeatable; default: all of them).",
+)
+def demo(data_dir: str | None, port: int, portals_port: int, portals: tuple[str, ...]) -> None:
     """Run the main job end to end on the bundled fixture portal network.
 
-    Starts the fixture portals on loopback, crawls them, builds the archive and
-    serves it on http://127.0.0.1:PORT/ until interrupted.
+    Starts the fixture portals on loopback (127.0.0.2, .3, …), crawls them,
+    builds the archive and serves it on http://127.0.0.1:PORT/ until
+    interrupted.
 
     Example:
 
         xxgk demo --port 8001
     """
-    from archive.demo import run_demo
-
-    run_demo(Path(data_dir) if data_dir else None, port)
+    data = Path(data_dir) if data_dir else resolve_data_dir(None) / "demo"
+    run_demo(data.resolve(), port, portals_port, portals)

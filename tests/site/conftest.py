@@ -116,7 +116,7 @@ def site_data(tmp_path_factory: pytest.TempPathFactory) -> SiteData:
     return SiteData(data, specs, documents, urls, hostile, broken_sha)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -125,7 +125,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def site_url(site_data: SiteData) -> Iterator[str]:
     """``xxgk serve`` on the built archive, as a user runs it."""
-    port = _free_port()
+    port = free_port()
     log = (site_data.path / "serve.log").open("wb")
     process = subprocess.Popen(
         [
