@@ -77,31 +77,14 @@ def summary_line(path: str, report: object) -> str:
     )
 
 
-@cli.command()
-def demo() -> None:
-    """Run the main job on the bundled examples: parse the seed reports, print a summary.
-
-    Example:
-
-        xxgk demo
-    """
-    from parsers import DocumentMeta, parse_document
-
-    seeds = sorted((REPO_ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
-    if not seeds:
-        raise click.ClickException("no bundled example reports found (run from a checkout)")
-    for path in seeds:
-        report = parse_document(path.read_bytes(), DocumentMeta(name=path.name))
-        click.echo(summary_line(str(path.relative_to(REPO_ROOT)), report))
-
-
 from archive.build_cli import build  # noqa: E402 - commands register after the group
 
 cli.add_command(build)
 
-from archive.site import serve  # noqa: E402
+from archive.site import demo, serve  # noqa: E402
 
 cli.add_command(serve)
+cli.add_command(demo)
 
 from crawler.cli import crawl, sources  # noqa: E402
 
