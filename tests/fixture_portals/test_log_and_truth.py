@@ -105,6 +105,7 @@ def test_sources_files_pass_the_registry() -> None:
 @pytest.mark.slow
 def test_ground_truth_matches_what_is_served(network: FixtureNetwork) -> None:
     """Render everything (slow the first time), then fetch every document and compare."""
+    pytest.importorskip("crawler.fixture_portals.render_office")
     network.prerender()
     documents = network.expected_documents()
     reports = [d for d in documents if d["kind"] == "report"]

@@ -180,6 +180,7 @@ def test_edit_report_changes_the_page_in_place(network: FixtureNetwork) -> None:
 
 
 def test_replace_attachment_changes_bytes_at_the_same_url(network: FixtureNetwork) -> None:
+    pytest.importorskip("crawler.fixture_portals.render_office")  # the formats engineer's renderer
     portal = network.portal("shaoyang_shi")
     found = portal.replaceable()
     assert found is not None
@@ -212,6 +213,7 @@ def test_jcms_total_changes_mid_crawl(network: FixtureNetwork) -> None:
 
 
 def test_jcms_download_redirects_with_a_gbk_file_name(network: FixtureNetwork) -> None:
+    pytest.importorskip("crawler.fixture_portals.render_office")  # the formats engineer's renderer
     pid = "ningbo_shi_jiangbei_qu"
     portal = network.portal(pid)
     item = next(i for i in portal.listed_items() if i.attachments and i.mode != "images")
