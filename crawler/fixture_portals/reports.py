@@ -18,6 +18,7 @@ document must give the spec back.
   both templates, blank cells, sub-rows, extra rows, money in 万元 and 元, and
   some deliberately failing consistency checks. Report ``i`` depends only on
   ``(seed, i)``, so a longer list starts with the shorter one.
+- ``hybrid_report(i, seed)``: 表二 of one template with 表三 of the other.
 - ``failing_checks(spec)``: the spec's consistency checks that fail (blank
   counted as 0), as ``checks_failing`` lists them.
 - ``differences(parsed, spec)``: how a parsed record (``Report.to_json()``)
@@ -103,8 +104,8 @@ def failing_checks(spec: dict[str, Any]) -> list[str]:
     """The ids of the spec's consistency checks that fail, sorted (blank = 0)."""
     failing: set[str] = set()
     requests: dict[str, list[Any]] = spec["requests"]
-    if requests:
-        outcomes = OUTCOMES_2019 if spec["template"] == "2019" else OUTCOMES_2021
+    if requests:  # the rows say which template 表三 follows (a hybrid report mixes them)
+        outcomes = OUTCOMES_2019 if "other" in requests else OUTCOMES_2021
         for col in range(APPLICANT_COLUMNS + 1):
 
             def cell(row: str, c: int = col) -> float:
@@ -122,11 +123,12 @@ def failing_checks(spec: dict[str, Any]) -> list[str]:
     for values in spec["review_litigation"].values():
         if _n(values[4]) != sum(_n(v) for v in values[:4]):
             failing.add("T4_TOTAL")
-    if spec["template"] == "2019":
-        for row in spec["proactive"]:
-            v = row["values"]
-            if "decisions" in v and _n(v["prev_count"]) + _n(v["change"]) != _n(v["decisions"]):
-                failing.add("T2_CHANGE")
+    for row in spec["proactive"]:  # 表二 of template 2019 only has prev_count
+        v = row["values"]
+        if "prev_count" not in v or "decisions" not in v:
+            continue
+        if _n(v["prev_count"]) + _n(v["change"]) != _n(v["decisions"]):
+            failing.add("T2_CHANGE")
     return sorted(failing)
 
 
@@ -652,6 +654,23 @@ def synthetic_report(index: int, seed: int = 0) -> dict[str, Any]:
             candidates.append("T2_CHANGE")
         _break_checks(rng, spec, rng.sample(candidates, rng.randint(1, 2)))
     spec["section_texts"] = _sections(rng, spec, we)
+    spec["checks_failing"] = failing_checks(spec)
+    return spec
+
+
+def hybrid_report(index: int, seed: int = 0) -> dict[str, Any]:
+    """A report whose 表二 follows one template and 表三 the other (template "hybrid").
+
+    Synthetic report ``index`` with 表三 taken from the next report of the other
+    template; the checks are recomputed for the mix.
+    """
+    spec = synthetic_report(index, seed)
+    j = index + 1
+    while (other := synthetic_report(j, seed))["template"] == spec["template"]:
+        j += 1
+    spec["document"] = f"hybrid-{seed}-{index:04d}"
+    spec["template"] = "hybrid"
+    spec["requests"] = other["requests"]
     spec["checks_failing"] = failing_checks(spec)
     return spec
 

@@ -26,7 +26,12 @@ from crawler.fixture_portals.render_html import (
     render_report_html,
     render_text,
 )
-from crawler.fixture_portals.reports import differences, seed_reports, synthetic_reports
+from crawler.fixture_portals.reports import (
+    differences,
+    hybrid_report,
+    seed_reports,
+    synthetic_reports,
+)
 from parsers import DocumentMeta, parse_document
 
 SEEDS = seed_reports()
@@ -187,6 +192,19 @@ def test_seed_rendering_parses_to_gold(spec: dict[str, Any], rendering: str) -> 
 
 @pytest.mark.parametrize(("spec", "rendering"), _cases(SYNTHETIC))
 def test_synthetic_rendering_parses_to_spec(spec: dict[str, Any], rendering: str) -> None:
+    _parse_and_compare(spec, rendering)
+
+
+HYBRID = [hybrid_report(i) for i in range(6)]
+HYBRID_RENDERINGS = ("trs", "hanweb-split", "quirk-split-proactive", "text-tabs", "markdown")
+
+
+@pytest.mark.parametrize(
+    ("spec", "rendering"),
+    [c for c in _cases(HYBRID) if c.values[1] in HYBRID_RENDERINGS],
+)
+def test_hybrid_rendering_parses_to_spec(spec: dict[str, Any], rendering: str) -> None:
+    """表二 of one template and 表三 of the other: template "hybrid", each table read as printed."""
     _parse_and_compare(spec, rendering)
 
 
