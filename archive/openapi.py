@@ -189,8 +189,8 @@ def _table_paths(
                 "name": "_search",
                 "in": "query",
                 "description": (
-                    "Full-text search: every whitespace-separated term of two or more "
-                    "characters must occur (Chinese terms match as substrings, e.g. 复议)."
+                    "Full-text search: every whitespace-separated term must occur "
+                    "(Chinese terms of any length match as substrings, e.g. 复议)."
                 ),
                 "schema": {"type": "string"},
             }

@@ -5,7 +5,7 @@ filters a searched table with ``... match escape_fts(:search)``. Datasette
 registers its own ``escape_fts`` SQL function in its ``prepare_connection``
 hook; this one is ``trylast`` so it runs after Datasette's and replaces it on
 every connection. The query is then tokenised by the very function the index
-was built with, so any term of two or more Chinese characters matches exactly
+was built with, so any Chinese term (even one character) matches exactly
 where it occurs (terms are ANDed, like Datasette's own search).
 """
 
