@@ -9,6 +9,8 @@ Every request is recorded in ``FixtureNetwork.log`` (and, with ``log_path``, as
 JSON lines): ``time_start``, ``time_end``, ``host``, ``portal``, ``method``,
 ``path``, ``query``, ``headers``, ``status``, ``bytes`` sent, and ``failure``
 when a switch made it fail. Status 0 means no HTTP answer (reset or hang).
+``politeness.py`` reads it: overlaps per host, gaps, robots.txt first, requests
+after a block, conditional requests.
 
 Besides the portals, ``mirrors`` are off-domain spam copies (F12, ``mirror.py``)
 that report pages link to: any request in the log for a mirror is a crawler
