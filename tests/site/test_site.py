@@ -337,3 +337,25 @@ def test_every_table_and_column_is_described_in_chinese_and_english(
                     column,
                     text,
                 )
+
+
+def test_body_year_over_year_finds_every_report_of_the_body(
+    client: httpx.Client, site_data: SiteData
+) -> None:
+    with site_data.connect() as conn:
+        (name,) = conn.execute(
+            "select body_name from reports group by body_id order by count(*) desc, body_name limit 1"
+        ).fetchone()
+        expected = conn.execute(
+            "select year, new_requests from reports where body_name like '%' || ? || '%' "
+            "order by body_name, year",
+            (name,),
+        ).fetchall()
+    rows = client.get(
+        "/archive/body_year_over_year.json", params={"body": name, "_shape": "array"}
+    ).json()
+    assert [(r["year"], r["new_requests"]) for r in rows] == [tuple(e) for e in expected]
+    assert rows[0]["new_requests_change"] is None
+    for before, after in zip(rows, rows[1:], strict=False):
+        if before["new_requests"] is not None and after["new_requests"] is not None:
+            assert after["new_requests_change"] == after["new_requests"] - before["new_requests"]
