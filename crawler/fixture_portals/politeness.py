@@ -25,7 +25,8 @@ Entry = dict[str, Any]
 
 def read_log(path: str | Path) -> list[Entry]:
     """The entries of a JSON-lines request log."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    # split("\n"), not splitlines(): values may hold U+2028 or U+0085.
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
     return [json.loads(line) for line in lines if line.strip()]
 
 

@@ -115,7 +115,8 @@ class PortalHandler(BaseHTTPRequestHandler):
     def serve(self) -> None:
         started = time.time()
         network, portal = self.server.network, self.server.portal
-        split = urlsplit(self.path)
+        # http.server reads the request line as latin-1; raw UTF-8 in it becomes text again.
+        split = urlsplit(self.path.encode("latin-1", "replace").decode("utf-8", "replace"))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(
@@ -138,8 +139,12 @@ class PortalHandler(BaseHTTPRequestHandler):
             "query": request.query_string,
             "headers": request.headers,
         }
+        self.answered_at: float | None = None
         status, sent, failure = self.answer(network, portal, request)
-        entry.update(time_end=time.time(), status=status, bytes=sent, failure=failure)
+        # The end is taken just before the last bytes go out: a client cannot start
+        # its next request before it has them, so a polite client never overlaps.
+        ended = self.answered_at or time.time()
+        entry.update(time_end=ended, status=status, bytes=sent, failure=failure)
         network.record(entry)
 
     def answer(
@@ -193,6 +198,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         if truncate:
             self.send_header("Connection", "close")
             self.close_connection = True
+        self.answered_at = time.time()  # before any byte of the answer leaves
         self.end_headers()
         try:
             self.wfile.write(body)

@@ -166,3 +166,21 @@ def test_spam_mirror_is_linked_but_not_a_source(network: FixtureNetwork) -> None
     assert fetch(copy_url).status == 200
     assert "lahohwa_mirror" not in network.sources()
     assert logged(network, "lahohwa_mirror", 1)[-1]["path"] == f"/llxxgk{item.path}"
+
+
+def test_raw_utf8_in_the_request_line_is_logged_as_text(network: FixtureNetwork) -> None:
+    import socket
+
+    pid = "ningbo_shi_jiangbei_qu"
+    with socket.create_connection((network.portal(pid).spec.host, network.port), timeout=10) as s:
+        s.sendall(
+            "GET /col/col1229214366/index.html?webname=宁波 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+        assert s.recv(64).startswith(b"HTTP/1.1 200")
+    deadline = time.monotonic() + 5
+    while not [e for e in network.requests_to(pid) if "webname" in e["query"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert [e["query"] for e in network.requests_to(pid) if "webname" in e["query"]] == [
+        "webname=宁波"
+    ]
