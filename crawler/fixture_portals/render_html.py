@@ -44,6 +44,19 @@ SECTION_HEADINGS = {
     "problems": "五、存在的主要问题及改进情况",
     "other": "六、其他需要报告的事项",
 }
+# Reports before the 2019 revision had no national tables and older headings.
+PRE2019_HEADINGS = {
+    "overview": "一、概述",
+    "proactive": "二、主动公开政府信息情况",
+    "requests": "三、依申请公开政府信息情况",
+    "review_litigation": "四、因政府信息公开申请提起行政复议、行政诉讼的情况",
+    "problems": "五、政府信息公开工作存在的主要问题及改进情况",
+    "other": "六、其他需要报告的事项",
+}
+
+
+def section_headings(spec: dict[str, Any]) -> dict[str, str]:
+    return PRE2019_HEADINGS if spec.get("template") == "pre2019" else SECTION_HEADINGS
 
 
 @dataclass
@@ -317,6 +330,8 @@ def report_tables(
     spec: dict[str, Any], split: bool = False, quirks: frozenset[str] = frozenset()
 ) -> dict[str, list[list[Row]]]:
     """Each table section's tables (表三 possibly cut in two), with the printing quirks asked."""
+    if spec.get("template") == "pre2019":  # before the national tables existed
+        return {}
     tables = {
         "proactive": [proactive_table(spec)],
         "requests": requests_tables(spec, split),
@@ -546,7 +561,7 @@ def report_body_html(
             parts.append(f'<h1 style="text-align:center">{title}</h1>')
     tables = report_tables(spec, split_tables, quirks)
     texts: dict[str, str] = spec.get("section_texts") or {}
-    for key, heading in SECTION_HEADINGS.items():
+    for key, heading in section_headings(spec).items():
         parts.append(_heading(heading, style))
         for line in (texts.get(key) or "").splitlines():
             if line.strip():
@@ -762,7 +777,7 @@ def render_markdown(
         parts.append(f"# {report['title']}")
     tables = report_tables(report, split_tables, frozenset(quirks))
     texts: dict[str, str] = report.get("section_texts") or {}
-    for key, heading in SECTION_HEADINGS.items():
+    for key, heading in section_headings(report).items():
         parts.append(f"## {heading}")
         parts += [line.strip() for line in (texts.get(key) or "").splitlines() if line.strip()]
         parts += [table_markdown(rows) for rows in tables.get(key, [])]
@@ -813,7 +828,7 @@ def render_text(report: dict[str, Any], layout: str = "lines") -> str:
         parts.append(report["title"])
     tables = report_tables(report)
     texts: dict[str, str] = report.get("section_texts") or {}
-    for key, heading in SECTION_HEADINGS.items():
+    for key, heading in section_headings(report).items():
         parts.append(heading)
         parts += [line.strip() for line in (texts.get(key) or "").splitlines() if line.strip()]
         parts += [_table_text(rows, layout) for rows in tables.get(key, [])]

@@ -18,7 +18,8 @@ document must give the spec back.
   both templates, blank cells, sub-rows, extra rows, money in 万元 and 元, and
   some deliberately failing consistency checks. Report ``i`` depends only on
   ``(seed, i)``, so a longer list starts with the shorter one.
-- ``hybrid_report(i, seed)``: 表二 of one template with 表三 of the other.
+- ``hybrid_report(i, seed)``: 表二 of one template with 表三 of the other;
+  ``pre2019_report(i, seed)``: a report from before the national tables.
 - ``failing_checks(spec)``: the spec's consistency checks that fail (blank
   counted as 0), as ``checks_failing`` lists them.
 - ``differences(parsed, spec)``: how a parsed record (``Report.to_json()``)
@@ -150,7 +151,8 @@ def differences(got: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     differ(
         "checks_failing", sorted(spec["checks_failing"]), sorted(got.get("checks_failing") or [])
     )
-    differ("sections", list(SECTION_KEYS), got.get("sections"))
+    if spec["template"] != "pre2019":  # older reports used other headings
+        differ("sections", list(SECTION_KEYS), got.get("sections"))
 
     parsed_rows = {row["key"]: row for row in got.get("proactive") or []}
     differ("proactive keys", [r["key"] for r in spec["proactive"]], list(parsed_rows))
@@ -673,6 +675,59 @@ def hybrid_report(index: int, seed: int = 0) -> dict[str, Any]:
     spec["requests"] = other["requests"]
     spec["checks_failing"] = failing_checks(spec)
     return spec
+
+
+def pre2019_report(index: int, seed: int = 0) -> dict[str, Any]:
+    """A report from before the 2019 revision: no national tables, numbers only in prose.
+
+    Template ``pre2019``, empty tables: whatever counts the text mentions, a
+    parser must not turn them into cells.
+    """
+    rng = random.Random(f"xxgk-pre2019-{seed}-{index}")
+    organization, we = _organization(rng, rng.choice(LEVELS))
+    year = rng.randint(2009, 2018)
+    received = rng.randint(0, 300)
+    granted = rng.randint(0, received)
+    texts = {
+        "overview": [
+            f"根据《中华人民共和国政府信息公开条例》（以下简称《条例》）规定，特向社会公布{year}年度"
+            f"{organization}政府信息公开工作年度报告。本报告中所列数据的统计期限自{year}年1月1日起至"
+            f"{year}年12月31日止。",
+            f"{year}年，{we}按照《条例》要求，进一步完善政府信息公开工作机制，扎实推进政府信息公开工作。",
+        ],
+        "proactive": [
+            f"{year}年，{we}共主动公开政府信息{rng.randint(50, 9000)}条，其中规范性文件{rng.randint(0, 40)}件，"
+            f"通过政府网站公开{rng.randint(50, 5000)}条，通过政府公报公开{rng.randint(0, 900)}条。",
+        ],
+        "requests": [
+            f"{year}年，{we}共受理政府信息公开申请{received}件，其中当面申请{rng.randint(0, received)}件，"
+            f"网上申请{rng.randint(0, received)}件。已答复{received}件，其中同意公开{granted}件，"
+            f"不予公开{received - granted}件。",
+            f"{year}年，{we}未收取政府信息公开检索、复制、邮寄等费用。",
+        ],
+        "review_litigation": [
+            f"{year}年，{we}因政府信息公开申请被申请行政复议{rng.randint(0, 5)}件，"
+            f"被提起行政诉讼{rng.randint(0, 3)}件。",
+        ],
+        "problems": [
+            "我们的工作还存在一些不足，主要是公开内容不够全面，更新不够及时。下一步，"
+            "将进一步健全工作机制，加大公开力度。",
+        ],
+        "other": ["无。"],
+    }
+    return {
+        "document": f"pre2019-{seed}-{index:04d}",
+        "organization": organization,
+        "year": year,
+        "template": "pre2019",
+        "title": f"{organization}{year}年政府信息公开工作年度报告",
+        "section_texts": {k: "\n".join(v) for k, v in texts.items()},
+        "proactive": [],
+        "requests": {},
+        "review_litigation": {},
+        "extra": [],
+        "checks_failing": [],
+    }
 
 
 def synthetic_reports(n: int, seed: int = 0) -> list[dict[str, Any]]:
