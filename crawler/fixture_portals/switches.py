@@ -31,6 +31,7 @@ SWITCHES: dict[str, str] = {
     "layout_change": "F11: list pages are redesigned and show no items in their markup",
     "robots": "F10: robots.txt is " + "|".join(ROBOTS_KINDS),
     "replace_attachment": "F14: the first replaceable attachment is re-uploaded N times (same URL)",
+    "oversize": "F13: the replaceable attachment grows by this many MiB (a huge scan)",
     "edit_report": "F14: the newest report page is edited in place N times",
     "add_report": "publish N new reports (from the portal's reserve) at the top of the list",
     "drop_items": "F9: the N oldest items drop out of the list; their pages still resolve",
@@ -57,6 +58,7 @@ class Switches:
     layout_change: bool = False
     robots: str = "allow"
     replace_attachment: int = 0
+    oversize: int = 0
     edit_report: int = 0
     add_report: int = 0
     drop_items: int = 0

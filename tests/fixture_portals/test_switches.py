@@ -274,3 +274,16 @@ def test_ground_truth_ignores_failure_switches(network: FixtureNetwork) -> None:
     network.set_switch(TRS, "waf", "rs412")
     assert portal.documents_of(item) == before
     assert fetch(network.base_url(TRS) + item.path).status == 412
+
+
+def test_oversize_attachment(network: FixtureNetwork) -> None:
+    pytest.importorskip("crawler.fixture_portals.render_office")
+    portal = network.portal("shaoyang_shi")
+    found = portal.replaceable()
+    assert found is not None
+    url = network.base_url("shaoyang_shi") + found[1].path
+    normal = len(fetch(url).body)
+    network.set_switch("shaoyang_shi", "oversize", 30)
+    big = fetch(url, timeout=60)
+    assert len(big.body) > normal + 30 * 1024 * 1024
+    assert int(big.headers["Content-Length"]) == len(big.body)
