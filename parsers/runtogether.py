@@ -4,12 +4,13 @@ Crawler text dumps lose the separators between table cells. The digits alone
 admit many splits, but the template's own identities cut them down: in 表三 each
 row's six applicant columns sum to its total column, and the columns obey
 一+二 = （七）+四 and （七） = the sum of the outcome rows; in 表四 each group's four
-outcomes sum to its total. A split is recovered only when it is the only one
-consistent with those identities; otherwise the cells stay unknown and the
-parser says so.
+outcomes sum to its total.
 
-Spaces in a run are read as real boundaries first ("230 000023" → "230" and
-"000023" hold whole numbers); if that admits no split they are ignored.
+A blank cell prints nothing at all, so it may sit anywhere in a run; a space
+is a hard boundary between two numbers (or an artefact, tried last). Every
+split consistent with the identities is kept, and a cell is recovered only when
+all of them agree on it (a number, or blank); a cell they disagree on stays
+unknown, and the parser says so. Nothing is guessed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from itertools import product
 
 MAX_DIGITS = 9  # a single cell never prints more digits than this
 MAX_COMBINATIONS = 200_000
+
+Split = tuple[int | None, ...]  # None: a blank cell
+
+
+class _Unknown:
+    """A cell the consistent splits disagree on."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+Agreed = tuple["int | None | _Unknown", ...]
 
 
 def _numbers(digits: str) -> Iterator[tuple[int, str]]:
@@ -47,96 +61,153 @@ def _splits(digits: str, parts: int) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
-def _grouped_splits(groups: tuple[str, ...], parts: int) -> list[tuple[int, ...]]:
-    """Splits where each whitespace-separated group holds at least one whole number."""
-    if not groups:
-        return [()] if parts == 0 else []
-    out: list[tuple[int, ...]] = []
-    head, rest = groups[0], groups[1:]
-    for k in range(1, parts - len(rest) + 1):
-        for first in _splits(head, k):
-            for tail in _grouped_splits(rest, parts - k):
-                out.append(first + tail)
+MAX_FILLS = 100_000
+
+
+def _fills(
+    run: str, start: int, cells: int, memo: dict[tuple[int, int], list[tuple[Split, int]]]
+) -> list[tuple[Split, int]]:
+    """Every way to fill ``cells`` cells from ``run[start:]``: (values, where it stopped).
+
+    Each cell is blank (reads nothing) or one number that does not cross a space.
+    """
+    key = (start, cells)
+    if key in memo:
+        return memo[key]
+    out: list[tuple[Split, int]] = []
+    if cells == 0:
+        out.append(((), start))
+    else:
+        for rest, end in _fills(run, start, cells - 1, memo):
+            out.append(((None, *rest), end))
+        i = start
+        while i < len(run) and run[i] == " ":
+            i += 1
+        group_end = run.find(" ", i)
+        group = run[i:] if group_end < 0 else run[i:group_end]
+        for value, text in _numbers(group):
+            for rest, end in _fills(run, i + len(text), cells - 1, memo):
+                out.append(((value, *rest), end))
+                if len(out) > MAX_FILLS:
+                    raise OverflowError("too many splits")
+    memo[key] = out
     return out
 
 
-def row_candidates(run: str, parts: int, row_sum: bool) -> list[tuple[int, ...]]:
-    """Splits of a run into ``parts`` numbers; with ``row_sum``, the last is the sum of the others."""
-    groups = tuple(run.split())
-    if not groups or not all(g.isdigit() for g in groups):
+def _complete(run: str, fills: list[tuple[Split, int]]) -> list[Split]:
+    return [values for values, end in fills if not run[end:].strip()]
+
+
+def _normalised(run: str) -> str | None:
+    run = " ".join(run.split())
+    return run if run and all(part.isdigit() for part in run.split(" ")) else None
+
+
+def _z(v: int | None) -> int:
+    return v if v is not None else 0
+
+
+def _row_sum(c: Split) -> bool:
+    return sum(_z(v) for v in c[:-1]) == _z(c[-1])
+
+
+def row_candidates(run: str, parts: int, row_sum: bool) -> list[Split]:
+    """Splits of a run into ``parts`` cells; with ``row_sum``, the last is the sum of the others."""
+    norm = _normalised(run)
+    if norm is None:
         return []
-    if len(groups) == parts:  # separated by spaces after all ("5 0 0 0 0 0 5")
-        return [tuple(int(g) for g in groups)]
-    for candidates in (
-        _grouped_splits(groups, parts),
-        list(_splits("".join(groups), parts)),
-    ):
+    if len(norm.split(" ")) == parts:  # separated by spaces after all ("5 0 0 0 0 0 5")
+        return [tuple(int(g) for g in norm.split(" "))]
+    for text in (norm, norm.replace(" ", "")):
+        try:
+            candidates = _complete(text, _fills(text, 0, parts, {}))
+        except OverflowError:
+            return []
         if row_sum:
-            candidates = [c for c in candidates if sum(c[:-1]) == c[-1]]
+            candidates = [c for c in candidates if _row_sum(c)]
         if candidates:
             return candidates
     return []
 
 
-def review_candidates(run: str) -> list[tuple[int, ...]]:
-    """Splits of a 表四 run into 15 numbers: three groups of four outcomes and their total."""
-    groups = tuple(run.split())
-    if not groups or not all(g.isdigit() for g in groups):
+def review_candidates(run: str) -> list[Split]:
+    """Splits of a 表四 run into 15 cells: three groups of four outcomes and their total."""
+    norm = _normalised(run)
+    if norm is None:
         return []
-    if len(groups) == 15:
-        return [tuple(int(g) for g in groups)]
-    for candidates in (_grouped_splits(groups, 15), list(_splits("".join(groups), 15))):
-        candidates = [
-            c for c in candidates if all(sum(c[i : i + 4]) == c[i + 4] for i in (0, 5, 10))
-        ]
-        if candidates:
-            return candidates
+    if len(norm.split(" ")) == 15:
+        return [tuple(int(g) for g in norm.split(" "))]
+    for text in (norm, norm.replace(" ", "")):
+        memo: dict[tuple[int, int], list[tuple[Split, int]]] = {}
+        try:
+            solutions = _review_groups(text, 0, 3, memo)
+        except OverflowError:
+            return []
+        if solutions:
+            return solutions
     return []
+
+
+def _review_groups(
+    run: str, start: int, groups: int, memo: dict[tuple[int, int], list[tuple[Split, int]]]
+) -> list[Split]:
+    if groups == 0:
+        return [()] if not run[start:].strip() else []
+    out: list[Split] = []
+    for values, end in _fills(run, start, 5, memo):
+        if not _row_sum(values):
+            continue
+        for rest in _review_groups(run, end, groups - 1, memo):
+            out.append((*values, *rest))
+            if len(out) > MAX_FILLS:
+                raise OverflowError("too many splits")
+    return out
+
+
+def agree(splits: list[Split]) -> Agreed:
+    """Each cell's value where every split agrees on it, else ``UNKNOWN``."""
+    if not splits:
+        return ()
+    return tuple(
+        column[0] if all(v == column[0] for v in column) else UNKNOWN
+        for column in zip(*splits, strict=True)
+    )
 
 
 def solve_requests(
-    rows: dict[str, list[tuple[int | None, ...]]],
-    outcome_rows: tuple[str, ...],
-) -> tuple[dict[str, tuple[int | None, ...]], bool]:
-    """Choose one candidate per 表三 row so that the column identities hold.
+    rows: dict[str, list[Split]], outcome_rows: tuple[str, ...]
+) -> tuple[dict[str, Agreed], bool]:
+    """Cells of 表三 rows that every split consistent with the column identities agrees on.
 
-    ``rows`` maps each row key to its candidates (a row printed normally has one).
-    Returns the rows whose value is the same in every consistent combination, and
-    whether any consistent combination existed at all. With none, rows that had a
-    single candidate of their own are still returned.
+    ``rows`` maps each row key to its candidate splits (a row printed normally has
+    exactly one). Returns the agreed cells per row (``UNKNOWN`` where splits
+    disagree) and whether any consistent combination existed; with none, each
+    row falls back to what its own candidates agree on.
     """
     keys = list(rows)
-    sizes = [len(rows[k]) for k in keys]
     total_combinations = 1
-    for size in sizes:
-        total_combinations *= max(size, 1)
-    if 0 in sizes or total_combinations > MAX_COMBINATIONS:
-        return {k: rows[k][0] for k in keys if len(rows[k]) == 1}, False
-
-    def val(row: tuple[int | None, ...], col: int) -> int:
-        v = row[col]
-        return v if v is not None else 0
-
-    solutions: list[dict[str, tuple[int | None, ...]]] = []
-    for combo in product(*(rows[k] for k in keys)):
-        chosen = dict(zip(keys, combo, strict=True))
-        if _columns_hold(chosen, outcome_rows, val):
-            solutions.append(chosen)
+    for k in keys:
+        total_combinations *= max(len(rows[k]), 1)
+    solutions: list[dict[str, Split]] = []
+    if all(rows[k] for k in keys) and total_combinations <= MAX_COMBINATIONS:
+        for combo in product(*(rows[k] for k in keys)):
+            chosen = dict(zip(keys, combo, strict=True))
+            if _columns_hold(chosen, outcome_rows):
+                solutions.append(chosen)
     if not solutions:
-        return {k: rows[k][0] for k in keys if len(rows[k]) == 1}, False
-    agreed = {k: solutions[0][k] for k in keys if all(s[k] == solutions[0][k] for s in solutions)}
-    return agreed, True
+        return {k: agree(rows[k]) for k in keys if rows[k]}, False
+    return {k: agree([s[k] for s in solutions]) for k in keys}, True
 
 
-def _columns_hold(chosen, outcome_rows, val) -> bool:  # type: ignore[no-untyped-def]
-    zero = (0,) * 7
+def _columns_hold(chosen: dict[str, Split], outcome_rows: tuple[str, ...]) -> bool:
+    zero: Split = (0,) * 7
     for col in range(7):
-        new = val(chosen.get("new_received", zero), col)
-        carried = val(chosen.get("carried_over", zero), col)
-        total = val(chosen.get("total", zero), col)
-        forward = val(chosen.get("carried_forward", zero), col)
+        new = _z(chosen.get("new_received", zero)[col])
+        carried = _z(chosen.get("carried_over", zero)[col])
+        total = _z(chosen.get("total", zero)[col])
+        forward = _z(chosen.get("carried_forward", zero)[col])
         if new + carried != total + forward:
             return False
-        if sum(val(chosen[k], col) for k in outcome_rows if k in chosen) != total:
+        if sum(_z(chosen[k][col]) for k in outcome_rows if k in chosen) != total:
             return False
     return True

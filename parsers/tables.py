@@ -21,7 +21,14 @@ from parsers import labels as L
 from parsers.blocks import Block, GridCell, Paragraph, Table
 from parsers.numbers import is_blank, parse_number, unit_in_header
 from parsers.record import Cell, ExtraFact, ProactiveRow, Report
-from parsers.runtogether import review_candidates, row_candidates, solve_requests
+from parsers.runtogether import (
+    UNKNOWN,
+    Agreed,
+    agree,
+    review_candidates,
+    row_candidates,
+    solve_requests,
+)
 from parsers.template import (
     GROUPS,
     OUTCOME_ROWS,
@@ -400,35 +407,44 @@ def _resolve_request_runs(
     candidates: dict[str, list[tuple[int | None, ...]]] = {}
     for key, cells in found.items():
         if key in runs:
-            candidates[key] = list(row_candidates(runs[key], 7, row_sum=True))
+            candidates[key] = row_candidates(runs[key], 7, row_sum=True)
         else:
             candidates[key] = [tuple(c.value if isinstance(c.value, int) else None for c in cells)]
     outcome = tuple(k for k in OUTCOME_ROWS if k in found)
     agreed, consistent = solve_requests(candidates, outcome)
     for key, run in runs.items():
-        if key in agreed:
-            found[key] = [Cell(text=str(v), value=v) for v in agreed[key]]
-            how = (
-                "the template's identities"
-                if consistent
-                else "its own row sum (column identities fail)"
-            )
+        cells, unknown = _agreed_cells(agreed.get(key, ()), 7)
+        found[key] = cells
+        if not unknown:
+            how = "the template's identities" if consistent else "its own row sum"
             report.warn(
                 "run_together_recovered",
-                f"requests row {key!r}: cells ran together ({run!r}); the split is the only one consistent with {how}",
+                f"requests row {key!r}: cells ran together ({run!r}); every split consistent "
+                f"with {how} reads them the same way",
                 "requests",
                 key,
             )
         else:
-            found[key] = [Cell(text=None, value=None) for _ in range(7)]
-            n = len(candidates[key])
             report.warn(
                 "run_together_ambiguous",
-                f"requests row {key!r}: cells ran together ({run!r}) and {n} splits fit its row sum; "
-                "left blank rather than guessed",
+                f"requests row {key!r}: cells ran together ({run!r}); {unknown} of 7 cells "
+                "differ between the splits that fit, and are left unknown rather than guessed",
                 "requests",
                 key,
             )
+
+
+def _agreed_cells(agreed: Agreed, width: int) -> tuple[list[Cell], int]:
+    """Cells from agreed values (``UNKNOWN`` → an unknown cell); and how many are unknown."""
+    if len(agreed) != width:
+        return [Cell() for _ in range(width)], width
+    cells = [
+        Cell()
+        if v is UNKNOWN
+        else Cell(text="" if v is None else str(v), value=v if isinstance(v, int) else None)
+        for v in agreed
+    ]
+    return cells, sum(1 for v in agreed if v is UNKNOWN)
 
 
 # ---------------------------------------------------------------- 表四
@@ -483,24 +499,23 @@ def read_review(rows: list[SplitRow], report: Report) -> bool:
         return True
     if run_rows:
         run = run_rows[0].run or ""
-        candidates = review_candidates(run)
-        if len(candidates) == 1:
-            split = candidates[0]
-            report.review_litigation = {
-                g: [Cell(text=str(v), value=v) for v in split[i * 5 : i * 5 + 5]]
-                for i, g in enumerate(GROUPS)
-            }
+        cells, unknown = _agreed_cells(agree(review_candidates(run)), 15)
+        report.review_litigation = {g: cells[i * 5 : i * 5 + 5] for i, g in enumerate(GROUPS)}
+        if unknown:
             report.warn(
-                "run_together_recovered",
-                f"review_litigation: cells ran together ({run!r}); the only split where each group sums to its total",
+                "run_together_ambiguous",
+                f"review_litigation: cells ran together ({run!r}); {unknown} of 15 cells differ "
+                "between the splits where each group sums to its total, and are left unknown",
                 "review_litigation",
             )
-            return True
-        report.warn(
-            "run_together_ambiguous",
-            f"review_litigation: cells ran together ({run!r}); {len(candidates)} splits fit; left blank",
-            "review_litigation",
-        )
+        else:
+            report.warn(
+                "run_together_recovered",
+                f"review_litigation: cells ran together ({run!r}); every split where each group "
+                "sums to its total reads them the same way",
+                "review_litigation",
+            )
+        return True
     report.review_litigation = {g: _absent(5) for g in GROUPS}
     return False
 
@@ -664,7 +679,10 @@ def _proactive_key(sr: SplitRow, parent: str | None) -> tuple[str | None, str]:
     last = L.match("proactive", labels[-1])
     if last:
         return last, _printed(labels[-1])
-    if parent == "other_services" and sr.leading_blank and sr.has_values():
+    # A further sub-row under a rowspan'd 其他对外管理服务事项: its label cell may be
+    # absent (one cell per line) or blank (tabs), so any unknown row that follows
+    # a sub-row and prints values is the next sub-row.
+    if parent == "other_services" and sr.has_values():
         sub = _printed(labels[-1])
         return f"other_services/{sub}", f"其他对外管理服务事项·{sub}"
     return None, ""

@@ -144,7 +144,6 @@ GBK_ONLY_RENDERINGS = {"gbk", "gbk-header-latin1", "gbk-header-utf8", "utf8-head
 # Cases the parser gets wrong today, as "document:rendering" patterns → reason.
 # The parser's owner removes an entry when the parser is fixed (strict xfail
 # turns a fixed case into a failure, so the list cannot go stale).
-SUBROW_LINES = "a 表二 sub-row under a rowspan label, one cell per line: its label is read as an extra row and its values lost"
 KNOWN_PARSER_FAILURES: dict[str, str] = {}
 
 

@@ -251,7 +251,15 @@ def test_reports_before_2019_are_pre2019():
 
 
 def test_run_together_row_has_a_single_split_with_its_row_sum():
-    assert row_candidates("230 000023", 7, row_sum=True) == [(23, 0, 0, 0, 0, 0, 23)]
+    assert row_candidates("230000023", 7, row_sum=True) == [(23, 0, 0, 0, 0, 0, 23)]
+
+
+def test_a_blank_cell_may_hide_anywhere_in_a_run():
+    # "1 00001" holds six numbers for seven cells: one cell printed nothing, and
+    # any of six places fits the row sum.
+    candidates = row_candidates("1 00001", 7, row_sum=True)
+    assert len(candidates) == 6
+    assert all(c.count(None) == 1 and c[-1] == 1 for c in candidates)
 
 
 def test_ambiguous_run_is_not_guessed():
@@ -259,28 +267,46 @@ def test_ambiguous_run_is_not_guessed():
 
 
 def test_review_run_of_fifteen_digits():
-    assert review_candidates("000000060600000") == [(0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, 0, 0, 0, 0)]
+    assert review_candidates("0" * 15) == [(0,) * 15]
+    # "…0606…" reads as 6,0,6 or as 60,(blank),60: both sum per group.
+    assert len(review_candidates("000000060600000")) > 1
+
+
+def _dump(rows: list[tuple[str, str]]) -> str:
+    return "三、收到和处理政府信息公开申请情况\n" + "\n".join(a + b for a, b in rows)
 
 
 def test_issue_example_recovered_end_to_end():
     rows = [
-        ("一、本年新收政府信息公开申请数量", "230 000023"),
+        ("一、本年新收政府信息公开申请数量", "230000023"),
         ("二、上年结转政府信息公开申请数量", "0000000"),
-        ("三、本年度办理结果（一）予以公开", "230 000023"),
-        ("（七）总计", "230 000023"),
+        ("三、本年度办理结果（一）予以公开", "230000023"),
+        ("（七）总计", "230000023"),
         ("四、结转下年度继续办理", "0000000"),
     ]
-    text = "三、收到和处理政府信息公开申请情况\n" + "\n".join(a + b for a, b in rows)
-    report = parse_text(text)
+    report = parse_text(_dump(rows))
     assert [c.value for c in report.requests["new_received"]] == [23, 0, 0, 0, 0, 0, 23]
     assert [c.value for c in report.requests["granted"]] == [23, 0, 0, 0, 0, 0, 23]
     assert any(w.code == "run_together_recovered" for w in report.warnings)
 
 
+def test_issue_example_with_its_space():
+    # "230 000023": read as a blank cell the space would make 8 cells, so it is a separator.
+    report = parse_text(_dump([("一、本年新收政府信息公开申请数量", "230 000023")]))
+    assert [c.value for c in report.requests["new_received"]] == [23, 0, 0, 0, 0, 0, 23]
+
+
+def test_cells_the_splits_disagree_on_stay_unknown():
+    report = parse_text(_dump([("一、本年新收政府信息公开申请数量", "1 00001")]))
+    cells = report.requests["new_received"]
+    assert cells[-1].value == 1  # every split agrees on the total
+    assert all(c.value is None and c.text is None for c in cells[:-1])
+    assert any(w.code == "run_together_ambiguous" for w in report.warnings)
+
+
 def test_ambiguous_run_together_row_is_left_blank_and_said():
-    text = "三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量110000011"
-    report = parse_text(text)
-    assert [c.value for c in report.requests["new_received"]] == [None] * 7
+    report = parse_text(_dump([("一、本年新收政府信息公开申请数量", "110000011")]))
+    assert [c.value for c in report.requests["new_received"]][1:] == [None, 0, 0, 0, 0, 11]
     assert any(w.code == "run_together_ambiguous" for w in report.warnings)
 
 
