@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 def menu_links(datasette, actor, request):  # type: ignore[no-untyped-def]
     return [
         {"href": datasette.urls.path("/about"), "label": "关于与方法 · About"},
-        {"href": datasette.urls.path("/-/dashboards/overview"), "label": "图表 · Charts"},
+        {"href": datasette.urls.path("/-/charts"), "label": "图表 · Charts"},
         {"href": datasette.urls.path("/-/api"), "label": "API 文档 · API docs"},
     ]
 

@@ -137,13 +137,17 @@ def test_canned_query(visit: Visit, site_url: str) -> None:
 
 
 def test_charts_render_offline(visit: Visit, site_url: str) -> None:
-    visit.open(site_url + "/-/dashboards/overview")
-    charts = visit.page.locator(".dashboard-card")
+    visit.open(site_url + "/-/charts")
+    charts = visit.page.locator(".chart[data-spec]")
     assert charts.count() == 6
     visit.page.wait_for_function(
-        "document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= 6",
-        timeout=20_000,
+        "[...document.querySelectorAll('.chart')].every(c => c.dataset.rendered)",
+        timeout=30_000,
     )
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.get_attribute("data-rendered") not in (None, "error", "0")
+        assert chart.locator("svg .mark-rect, svg .mark-symbol, svg .mark-line").count() > 0
     visit.shot("charts")
     visit.assert_clean()
 

@@ -40,7 +40,7 @@ def test_home_and_database_pages_link_the_site(client: httpx.Client) -> None:
     home = client.get("/")
     assert home.status_code == 200
     assert "政府信息公开工作年度报告档案库" in home.text
-    for link in ('href="/about"', 'href="/-/dashboards/overview"', 'href="/-/api"'):
+    for link in ('href="/about"', 'href="/-/charts"', 'href="/-/api"'):
         assert link in home.text
     assert 'action="/archive/sections"' in home.text  # the search box
     for name in load_metadata()["databases"]["archive"]["queries"]:
