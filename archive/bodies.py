@@ -1,9 +1,9 @@
 """Who published a report: a body's normalised name, stable id, level and province.
 
-A body is identified by its normalised name (whitespace removed, brackets made
-full-width), so the same body found on two portals, or in an HTML page and its
-PDF attachment, is one body. Its id is a short hash of that name: stable across
-builds, safe in URLs. Level and province come from the portal's source entry
+A body is identified by its province and normalised name (whitespace removed,
+brackets made full-width), so the same body found on two portals, or in an
+HTML page and its PDF attachment, is one body, while two counties' 教育局 stay
+two bodies. Its id is a short hash of both: stable across builds, safe in URLs. Level and province come from the portal's source entry
 when the body is the portal's own body, otherwise from the name (rules below,
 declared as data).
 """
@@ -41,9 +41,14 @@ def normalize_name(name: str | None) -> str | None:
     return cleaned or None
 
 
-def body_id(name: str) -> str:
-    """A stable id for a normalised body name: 12 hex digits of its SHA-1."""
-    return hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+def body_id(name: str, province: str | None = None) -> str:
+    """A stable id for a body: 12 hex digits of the SHA-1 of its province and normalised name.
+
+    The province is part of the identity because names repeat across the
+    country (朝阳区人民政府 in Beijing and in Changchun; every county has a 教育局).
+    """
+    key = f"{province}/{name}" if province else name
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
 def level_from_name(name: str) -> str | None:

@@ -376,7 +376,7 @@ def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Sour
     province = province_for(name, code, source.level if source else None)
     if code and province_from_code(code) != province:
         code = None
-    bid = body_id(name)
+    bid = body_id(name, province)
     year = summary.get("year")
     report_id = f"{bid}-{year}" if year else f"{bid}-{doc.sha256[:12]}"
     score = (

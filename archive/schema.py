@@ -28,7 +28,7 @@ Shape, and why:
   phrases with ``archive.bigram.fts_query``.
 - **Summaries** (``summary_*``) are aggregated at build time: a GROUP BY over
   700k wide rows costs seconds, the summary tables answer in milliseconds.
-- Ids are stable across builds: ``bodies.id`` is derived from the body's
+- Ids are stable across builds: ``bodies.id`` is derived from the body's province and
   normalised name, ``reports.id`` is ``<body id>-<year>``, documents are keyed by
   SHA-256, so links into the site survive a rebuild.
 """
@@ -221,11 +221,16 @@ SOURCES = Table(
 
 BODIES = Table(
     "bodies",
-    "Bodies that publish annual reports (one per normalised name)",
+    "Bodies that publish annual reports (one per province and normalised name)",
     "发布年度报告的机关",
     ("id",),
     (
-        C("id", "TEXT", "Body id, stable across builds (hash of the normalised name)", "机关编号"),
+        C(
+            "id",
+            "TEXT",
+            "Body id, stable across builds (hash of province and normalised name)",
+            "机关编号",
+        ),
         C("name", "TEXT", "Name as printed (normalised spacing and brackets)", "机关名称"),
         C("level", "TEXT", "national, province, city, county, township or department", "层级"),
         C("province", "TEXT", "Province (全国 for national bodies)", "省份"),
