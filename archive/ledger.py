@@ -366,7 +366,7 @@ class Ledger:
             ),
         )
         capture_id = int(cursor.lastrowid or 0)
-        if capture.method == "GET" and capture.kind != "robots":
+        if capture.method == "GET":
             self._update_state(capture, state, change, now)
         return capture_id, change
 
@@ -557,15 +557,15 @@ class Ledger:
         counts["blocked"] = max(counts["blocked"], int(blocked_hosts))
         return counts
 
-    def failed_list_urls(self, run_id: str, source_id: str) -> list[str]:
-        """List pages of this run whose last fetch failed (the walk is then incomplete)."""
+    def failed_lists(self, run_id: str, source_id: str) -> list[tuple[str, str]]:
+        """(URL, error) of list pages whose last fetch in this run failed."""
         rows = self.db.execute(
-            "SELECT c.url FROM captures c JOIN (SELECT MAX(id) AS id FROM captures"
-            " WHERE run_id=? AND source_id=? AND kind='list' GROUP BY fingerprint) last"
-            " ON c.id=last.id WHERE c.change IN ('failed', 'blocked')",
+            "SELECT c.url, c.error, c.status FROM captures c JOIN (SELECT MAX(id) AS id"
+            " FROM captures WHERE run_id=? AND source_id=? AND kind='list' GROUP BY fingerprint)"
+            " last ON c.id=last.id WHERE c.change IN ('failed', 'blocked')",
             (run_id, source_id),
         ).fetchall()
-        return [row["url"] for row in rows]
+        return [(row["url"], row["error"] or f"HTTP {row['status']}") for row in rows]
 
     def captures_of_run(self, run_id: str) -> Iterator[sqlite3.Row]:
         yield from self.db.execute("SELECT * FROM captures WHERE run_id=? ORDER BY id", (run_id,))

@@ -111,6 +111,8 @@ def run_crawl(
             if row is None:
                 raise CrawlError(f"no run to resume ({resume})")
             run_id = row["id"]
+            if row["status"] == "finished":
+                return read_result(data, run_id)  # complete: nothing to resume
             saved = json.loads(row["settings"] or "{}")
             ids = list(saved.get("source_ids", []))
             url, family = saved.get("url"), saved.get("family")

@@ -11,6 +11,9 @@ The ``XXGK_*`` settings are the project's own:
 - ``XXGK_RUN_ID``: the run the spider's fetches belong to (the CLI sets it;
   ``scrapy crawl`` gets a fresh one).
 - ``XXGK_SOURCES_DIR``: where the source YAML files are (default: the package's).
+- ``XXGK_RECHECK_UNVALIDATED_DAYS``: how often documents without validators
+  (no ETag, no Last-Modified) are fetched again to catch edits (others are
+  re-checked every run with a conditional request).
 - ``XXGK_RETRY_AFTER_MAX``: the longest ``Retry-After`` honoured, in seconds;
   a longer one gives up on the request for the night.
 """
@@ -61,13 +64,21 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.waf.ChallengeMiddleware": 585,
     "crawler.middlewares.archive.ArchiveMiddleware": 589,
 }
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.middlewares.waf.GuardedHTTPDownloadHandler",
+    "https": "crawler.middlewares.waf.GuardedHTTPDownloadHandler",
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.LedgerPipeline": 300,
 }
+DUPEFILTER_CLASS = "crawler.dupefilter.RunDupeFilter"
 EXTENSIONS = {
     "crawler.run.ProgressReporter": 500,
 }
 XXGK_PROGRESS_INTERVAL = 10.0
+# Documents whose server sends neither ETag nor Last-Modified cannot be re-checked
+# without downloading them again: they are re-checked after this many days only.
+XXGK_RECHECK_UNVALIDATED_DAYS = 7.0
 XXGK_RETRY_AFTER_MAX = 300.0
 
 FEED_EXPORT_ENCODING = "utf-8"

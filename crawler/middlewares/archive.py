@@ -2,8 +2,9 @@
 
 Also, at the same boundary:
 
-- **replay**: a request this run already fetched (a resumed run) is answered
-  from the archive, so a resume never repeats a fetch or loses one;
+- **replay**: a request this run already fetched (earlier in the run, or
+  before a crash) is answered from the archive, so a run never repeats a fetch
+  and a resume loses none;
 - **conditional requests**: a request marked ``conditional`` carries the URL's
   ``If-None-Match`` / ``If-Modified-Since``;
 - **encoding**: text bodies are read in the encoding ``crawler.encoding`` decides,
@@ -60,7 +61,10 @@ class ArchiveMiddleware:
 
     def fingerprint(self, request: Request) -> str:
         if "xxgk_fp" not in request.meta:
-            request.meta["xxgk_fp"] = self.crawler.request_fingerprinter.fingerprint(request).hex()
+            fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
+            if request.meta.get("xxgk_pass"):  # a deliberate second walk over the same URLs
+                fingerprint += f"/{request.meta['xxgk_pass']}"
+            request.meta["xxgk_fp"] = fingerprint
         return str(request.meta["xxgk_fp"])
 
     # -- requests ------------------------------------------------------------
@@ -141,6 +145,10 @@ class ArchiveMiddleware:
         )
         capture_id, change = self.spider.ledger.record_capture(capture)
         request.meta.update(capture_id=capture_id, change=change, error=error)
+        if change not in ("failed", "blocked"):
+            # Asked again in this run (a re-check that is also a list entry, a resumed
+            # queue), the request is answered from the archive, not fetched twice.
+            self.spider.replayable[capture.fingerprint] = capture_id
         self.spider.tally[change] += 1
         self.spider.tally["fetched"] += 1
         if decision and isinstance(response, TextResponse):

@@ -4,7 +4,9 @@
 archives the response; ``ChallengeMiddleware`` then blocks the host (the
 evidence goes to the ledger's ``blocks`` table) and drops the response.
 ``BlockGuardMiddleware`` runs first for every request and drops those for a
-blocked host before anything is sent. Nothing here tries to pass a challenge:
+blocked host; ``GuardedHTTPDownloadHandler`` checks again at the last moment,
+for the requests already waiting in the host's download slot when it was
+blocked, so nothing at all is sent to a host after its challenge. Nothing here tries to pass a challenge:
 no JavaScript is run, no cookie solved, no identity changed.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
@@ -57,5 +60,23 @@ class ChallengeMiddleware:
         if not name:
             return response
         host = urlparse_cached(request).hostname or ""
+        if (
+            request.meta.get("dont_obey_robotstxt")
+            and urlparse_cached(request).path == "/robots.txt"
+        ):
+            name = f"robots.txt answered a challenge: {name}"
         self.crawler.spider.block_host(host, name, request=request, response=response)
         raise HostBlocked(f"{host}: {name}")
+
+
+class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, refusing to send to a host blocked meanwhile."""
+
+    async def download_request(self, request: Request) -> Response:
+        spider: Any = self.crawler.spider
+        host = urlparse_cached(request).hostname or ""
+        reason = spider.blocked_hosts.get(host) if spider is not None else None
+        if reason is not None:
+            spider.note_dropped(request, f"blocked: host {host} is blocked for this run ({reason})")
+            raise HostBlocked(f"host {host} is blocked for this run: {reason}")
+        return await super().download_request(request)

@@ -7,7 +7,8 @@ A ``PortalSpider`` crawls one or more sources. For each source it
 2. asks for every list entry it has not seen before (report pages and files);
 3. re-checks every report page and attachment already in the archive with a
    conditional request (a replaced attachment or an edited page becomes a new
-   version; a 304 costs no body);
+   version; a 304 costs no body); one whose server sends no validators is
+   re-checked only every ``XXGK_RECHECK_UNVALIDATED_DAYS``;
 4. on a report page, follows the attachments (same hosts only).
 
 Paging stops at the first list page whose items were all known before this run,
@@ -125,6 +126,7 @@ class PortalSpider(scrapy.Spider):
         self.ledger = Ledger.open(self.data_dir)
         self.run_id = settings.get("XXGK_RUN_ID") or new_run_id()
         self.sources_dir = settings.get("XXGK_SOURCES_DIR") or None
+        self.recheck_unvalidated_days = settings.getfloat("XXGK_RECHECK_UNVALIDATED_DAYS", 7.0)
         for source in self.select(self.source_arg, self.url_arg):
             self.sources[source.id] = source
             for host in source.hosts:
@@ -243,9 +245,14 @@ class PortalSpider(scrapy.Spider):
 
     def recheck_requests(self, source: Source) -> Iterator[Request]:
         """Conditional re-checks of every document of the source already archived."""
+        now = datetime.now(UTC)
         for row in self.ledger.documents(source.id):
             if row["gone_since"]:
                 continue
+            if row["sha256"] and not (row["etag"] or row["last_modified"]) and row["last_seen"]:
+                seen = datetime.fromisoformat(row["last_seen"].replace("Z", "+00:00"))
+                if (now - seen).total_seconds() < self.recheck_unvalidated_days * 86400:
+                    continue  # no validators: a re-check would download it again
             # A download link that redirected is re-checked at its target (one
             # request instead of two); the capture stays under the link's URL.
             target = (
@@ -478,7 +485,10 @@ def finish(spider: PortalSpider, reason: str) -> None:
             status = "ok"
         note = "; ".join([b["reason"] for b in blocked_here] + problems[:3]) or None
         if status == "failed" and counts["lists_fetched"] == 0 and not note:
-            note = "no list page could be fetched"
+            failed = ledger.failed_lists(run_id, source_id)
+            note = "no list page could be fetched" + (
+                f": {failed[0][1]} ({failed[0][0]})" if failed else ""
+            )
         if reason == "finished" and status == "ok":
             ledger.set_walk_complete(source_id, run_id)
         if reason != "finished" and status == "ok":
@@ -539,13 +549,38 @@ def list_entries(
     return entries
 
 
+BODY_CONTAINERS = (
+    ".TRS_Editor, .trs_editor_view, .Custom_UnionStyle, #zoom, #Zoom, #ivs_content,"
+    " .webeditorview, .article-content, .xxgk_content, .zfxxgk_zw_content,"
+    " .news_cont_d_wrap, .bt-content"
+)
+
+
 def attachment_links(response: TextResponse) -> list[str]:
-    """Links to files on a report page, in order, without duplicates."""
+    """Files of a report page, in order, without duplicates: linked files, and the
+    page images of an image-only report (图片版) in the article body."""
     found: list[str] = []
     for url, _text, _title in anchors(response):
         if detect.is_attachment_url(url) and url not in found:
             found.append(url)
+    for img in response.css("img[src]"):
+        src = (img.attrib.get("src") or "").strip()
+        if not src or src.startswith("data:"):
+            continue
+        in_body = bool(img.xpath(f"ancestor::*[{_body_xpath()}]"))
+        if in_body or detect.is_report_title(img.attrib.get("alt") or img.attrib.get("title")):
+            url = response.urljoin(src).split("#")[0]
+            if url not in found:
+                found.append(url)
     return found
+
+
+def _body_xpath() -> str:
+    classes = [c[1:] for c in (s.strip() for s in BODY_CONTAINERS.split(",")) if c[0] == "."]
+    ids = [c[1:] for c in (s.strip() for s in BODY_CONTAINERS.split(",")) if c[0] == "#"]
+    tests = [f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in classes]
+    tests += [f"@id='{i}'" for i in ids]
+    return " or ".join(tests)
 
 
 def next_link(response: TextResponse) -> str | None:

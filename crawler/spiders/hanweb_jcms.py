@@ -70,7 +70,7 @@ class HanwebJcmsSpider(PortalSpider):
                 total,
             )
             walk = {**walk, "total": total, "next": 1, "restarted": True}
-            page.next_pages.append(cls.group_request(spider, source, response, walk, restart=True))
+            page.next_pages.append(cls.group_request(spider, source, response, walk))
             return page
         if total is not None:
             walk = {**walk, "total": total}
@@ -111,8 +111,6 @@ class HanwebJcmsSpider(PortalSpider):
         source: Source,
         response: TextResponse,
         walk: dict[str, Any],
-        *,
-        restart: bool = False,
     ) -> Any:
         start = walk["next"]
         end = start + walk["group"] - 1
@@ -120,6 +118,7 @@ class HanwebJcmsSpider(PortalSpider):
             {"startrecord": start, "endrecord": end, "perpage": walk["perpage"]}
         )
         following = {**walk, "next": end + 1}
+        again = bool(walk.get("restarted"))
         return spider.list_request(
             source,
             url,
@@ -127,6 +126,10 @@ class HanwebJcmsSpider(PortalSpider):
             method="POST",
             body=urlencode(walk["form"]),
             headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
-            meta={"jcms": following, "page_number": 1 + (start - 1) // walk["perpage"] + 1},
-            dont_filter=restart,
+            meta={
+                "jcms": following,
+                "page_number": 1 + (start - 1) // walk["perpage"] + 1,
+                "xxgk_pass": 2 if again else None,
+            },
+            dont_filter=again,
         )
