@@ -193,11 +193,16 @@ REPORT_CONTEXT = (
     C("level", "TEXT", "Administrative level of the body", "层级"),
     C("template", "TEXT", "Template: 2019, 2021, hybrid or pre2019", "模板"),
 )
+# Facets and filters people use: a year first, then a province, level or template.
+# Year-first pairs make "facet by X within a year" a covering range scan; the
+# X-first pairs serve the unfiltered facets and filters on X alone.
 CONTEXT_INDEXES: tuple[tuple[str, ...], ...] = (
-    ("year",),
+    ("year", "province"),
+    ("year", "level"),
+    ("year", "template"),
     ("province", "year"),
     ("level", "year"),
-    ("template",),
+    ("template", "year"),
     ("body_id", "year"),
 )
 
@@ -489,7 +494,14 @@ SECTIONS = Table(
         C("text", "TEXT", "Section text", "正文"),
         C("chars", "INTEGER", "Length in characters", "字数"),
     ),
-    indexes=(("report_id",), ("year", "section"), ("province", "year"), ("level", "year")),
+    indexes=(
+        ("report_id",),
+        ("year", "section"),
+        ("section", "year"),
+        ("year", "province"),
+        ("province", "year"),
+        ("level", "year"),
+    ),
     unique_indexes=(("report_id", "section"),),
     foreign_keys=(("report_id", "reports", "id"),),
 )
