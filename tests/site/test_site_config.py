@@ -1,0 +1,89 @@
+"""The site's configuration on its own: the config directory, settings, inspect data, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import datasette
+import pytest
+from click.testing import CliRunner
+from datasette.app import DEFAULT_SETTINGS
+
+from archive.cli import cli
+from archive.site import SITE_DIR, inspect_data, load_metadata, load_settings, site_metadata
+from tests.site.conftest import SiteData
+
+
+def test_the_config_directory_is_not_a_package() -> None:
+    assert not list(SITE_DIR.rglob("__init__.py"))
+    assert "site-packages" in datasette.__file__
+
+
+def test_settings_are_datasette_settings_with_the_safety_ones() -> None:
+    settings = load_settings()
+    assert set(settings) <= set(DEFAULT_SETTINGS)
+    assert settings["suggest_facets"] is False
+    assert settings["allow_download"] is False
+    assert 0 < settings["sql_time_limit_ms"] <= 5000
+
+
+# Tables of at most a few thousand rows at national scale: any facet is cheap.
+SMALL_TABLES = {
+    "sources",
+    "build_info",
+    "summary_year",
+    "summary_province_year",
+    "summary_level_year",
+    "summary_province_level_year",
+}
+
+
+def test_every_table_with_default_facets_has_an_index_for_them() -> None:
+    from archive import schema
+
+    tables = load_metadata()["databases"]["archive"]["tables"]
+    for name, config in tables.items():
+        if name not in schema.TABLES_BY_NAME or name in SMALL_TABLES:
+            continue
+        table = schema.TABLES_BY_NAME[name]
+        leading = {cols[0] for cols in (*table.indexes, *table.unique_indexes)} | {table.pk[0]}
+        for facet in config.get("facets", []):
+            assert facet in leading, (name, facet)
+        for key in ("sort", "sort_desc"):
+            if key in config:
+                assert config[key] in leading, (name, config[key])
+
+
+@pytest.mark.slow
+def test_inspect_data_is_computed_when_the_build_wrote_none(
+    site_data: SiteData, tmp_path: Path
+) -> None:
+    copy = tmp_path / "archive.db"
+    shutil.copy(site_data.path / "archive.db", copy)
+    data = inspect_data(copy)
+    assert data["archive"]["tables"]["reports"]["count"] >= 25
+    # The build's own inspect file is used when it describes this very file.
+    published = inspect_data(site_data.path / "archive.db")
+    written = json.loads((site_data.path / "inspect.json").read_text())
+    assert published == written
+    # ... and ignored when it describes another one.
+    (tmp_path / "inspect.json").write_text(json.dumps(written))
+    assert inspect_data(copy)["archive"]["file"] == str(copy)
+
+
+@pytest.mark.slow
+def test_site_metadata_describes_views_from_the_built_database(site_data: SiteData) -> None:
+    metadata = site_metadata(site_data.path / "archive.db")
+    tables = metadata["databases"]["archive"]["tables"]
+    assert "表三" in tables["requests_long"]["columns"]["natural_person"]
+    assert "表四" in tables["review_litigation_long"]["columns"]["corrected"]
+    # What metadata.yaml says wins over the schema's text.
+    assert tables["reports"]["columns"]["granted"].endswith("granted in full")
+
+
+def test_serve_without_an_archive_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "xxgk build" in result.output
