@@ -222,6 +222,14 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
             {"id": report_id, "sha": report.get("document_sha256")},
         )
     ]
+    warnings = [
+        dict(r)
+        for r in await db.execute(
+            "select code, message, table_key, row_key from warnings "
+            "where document_sha256 = :sha order by id limit 200",
+            {"sha": report.get("document_sha256")},
+        )
+    ]
     requests: dict[str, list[Any]] = {}
     if wide_requests:
         for key in REQUEST_ROW_KEYS:
@@ -251,6 +259,7 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
         "sections": sections,
         "extra": extra,
         "documents": documents,
+        "warnings": warnings,
     }
 
 
@@ -423,6 +432,7 @@ def page_context(data: dict[str, Any]) -> dict[str, Any]:
             ],
             "extra": data["extra"],
             "documents": data["documents"],
+            "warnings": data["warnings"],
         }
     }
 
