@@ -16,8 +16,12 @@ Commands registered on the ``xxgk`` group:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
+import sys
+import threading
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -183,13 +187,42 @@ def make_datasette(db: Path) -> Any:
     )
 
 
-def serve_archive(data: Path, host: str, port: int) -> None:
-    """Serve ``<data>/archive.db`` until interrupted."""
+def watch_for_publish(db: Path, interval: float = 2.0) -> None:
+    """Restart this process, same command line, once a build publishes a new ``db``.
+
+    ``xxgk build`` renames a new file into place; an open immutable database
+    keeps serving the old inode, so the site would never see the new data.
+    Polls the inode in a daemon thread; ``os.execv`` then replaces the process
+    (the listening socket closes on exec and the new process binds it again).
+    """
+    served = db.stat().st_ino
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                current = db.stat().st_ino
+            except FileNotFoundError:
+                continue
+            if current != served:
+                click.echo("a new archive was published: restarting", err=True)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.execv(sys.executable, sys.orig_argv)
+
+    threading.Thread(target=watch, daemon=True, name="publish-watch").start()
+
+
+def serve_archive(data: Path, host: str, port: int, *, restart: bool = False) -> None:
+    """Serve ``<data>/archive.db`` until interrupted (restarting on a new build if asked)."""
     import uvicorn
     from datasette.cli import run_sync
 
-    ds = make_datasette(database_path(data))
+    db = database_path(data)
+    ds = make_datasette(db)
     run_sync(ds.invoke_startup)
+    if restart:
+        watch_for_publish(db)
     click.echo(f"serving the archive at http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
 
@@ -202,17 +235,24 @@ def serve_archive(data: Path, host: str, port: int) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port.")
-def serve(data_dir: str | None, host: str, port: int) -> None:
+@click.option(
+    "--restart-on-publish/--no-restart-on-publish",
+    default=True,
+    show_default=True,
+    help="Restart (a second or two) when `xxgk build` publishes a new archive.",
+)
+def serve(data_dir: str | None, host: str, port: int, restart_on_publish: bool) -> None:
     """Serve the published archive (<data>/archive.db) with Datasette.
 
     The database is opened immutable, with the table counts and hash that
-    `xxgk build` wrote to <data>/inspect.json when it published it.
+    `xxgk build` wrote to <data>/inspect.json when it published it. When a
+    build publishes a new database the server restarts on it by itself.
 
     Example:
 
         xxgk serve --data-dir ./data --port 8001
     """
-    serve_archive(resolve_data_dir(data_dir), host, port)
+    serve_archive(resolve_data_dir(data_dir), host, port, restart=restart_on_publish)
 
 
 DEMO_CRAWL_SETTINGS = (
