@@ -126,3 +126,10 @@ def test_query_parameters_ignore_strings_comments_and_casts() -> None:
         "from t where y = :year /* :nope */ and (:p = '' or z = :p) and w >= :min_n"
     )
     assert query_parameters(sql) == ["year", "p", "min_n"]
+
+
+def test_the_api_page_lists_every_endpoint(document: dict[str, Any], client: httpx.Client) -> None:
+    page = client.get("/-/api")
+    assert page.status_code == 200
+    for path in document["paths"]:
+        assert f"<code>{path}</code>" in page.text
