@@ -8,9 +8,12 @@ files, and CORS on for API users.
 
 Commands registered on the ``xxgk`` group:
 
-- ``xxgk serve [--data-dir] [--host] [--port]``: serve the published archive.
-- ``xxgk demo [--data-dir] [--port]``: the main job end to end on the fixture
-  portal network: start it, crawl it, build the archive, serve it on 127.0.0.1.
+- ``xxgk serve [--data-dir] [--host] [--port]``: serve the published archive;
+  restarts itself when ``xxgk build`` publishes a new one (an open immutable
+  file would keep showing the old data).
+- ``xxgk demo [--data-dir] [--port] [--portal ID]``: the main job end to end on
+  the fixture portal network: start it, crawl it, build the archive, serve it on
+  127.0.0.1 (the portals stay up, so links to the originals work).
 """
 
 from __future__ import annotations
