@@ -3,6 +3,9 @@
 A document is parsed once per (SHA-256 of its bytes, ``parsers.PARSER_VERSION``):
 the result — the report record as JSON, or the error — is kept here, so a
 rebuild re-parses only documents whose bytes are new or whose parser changed.
+Beside the record it keeps a short summary (for choosing among a report's
+documents) and the report's prepared rows (``archive.rows.prepare``), so a
+build does not decode and re-cut every record each time.
 Failures are cached too (a parser is deterministic), except when the bytes
 could not be read at all. The published ``archive.db`` never holds this state:
 it is rebuilt from the cache, the raw store and the ledger on every build.
@@ -184,30 +187,6 @@ class BuildState:
                 elif report is not None:
                     yield sha, prepare(decode_report(report))
 
-    def get(self, sha256: str, parser_version: str) -> ParseResult | None:
-        row = self.conn.execute(
-            "SELECT sha256, parser_version, status, format, error_type, error, report, seconds "
-            "FROM parse_cache WHERE sha256 = ? AND parser_version = ?",
-            (sha256, parser_version),
-        ).fetchone()
-        return _result(row) if row else None
-
-    def results(self, digests: Iterable[str], parser_version: str) -> Iterator[ParseResult]:
-        """The cached results for ``digests`` (those that have one), in the order given."""
-        digests = list(digests)
-        for start in range(0, len(digests), 500):
-            chunk = digests[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                "SELECT sha256, parser_version, status, format, error_type, error, report, seconds "
-                f"FROM parse_cache WHERE parser_version = ? AND sha256 IN ({marks})",
-                (parser_version, *chunk),
-            ).fetchall()
-            by_sha = {row[0]: row for row in rows}
-            for sha in chunk:
-                if sha in by_sha:
-                    yield _result(by_sha[sha])
-
 
 def encode_report(report: dict[str, Any]) -> bytes:
     return zlib.compress(json.dumps(report, ensure_ascii=False).encode("utf-8"), 1)
@@ -216,17 +195,3 @@ def encode_report(report: dict[str, Any]) -> bytes:
 def decode_report(blob: bytes) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(zlib.decompress(blob).decode("utf-8"))
     return data
-
-
-def _result(row: tuple[Any, ...]) -> ParseResult:
-    sha, version, status, fmt, error_type, error, blob, seconds = row
-    return ParseResult(
-        sha256=sha,
-        parser_version=version,
-        status=status,
-        format=fmt,
-        error_type=error_type,
-        error=error,
-        report=decode_report(blob) if blob is not None else None,
-        seconds=seconds,
-    )
