@@ -202,8 +202,13 @@ _SOFT_404 = re.compile(
 )
 
 
-def soft_404(status: int, content_type: str | None, body: bytes) -> str | None:
-    """Why a 200 response is really an error page (empty, or an error page as HTML)."""
+def soft_404(
+    status: int, content_type: str | None, body: bytes, encoding: str = "utf-8"
+) -> str | None:
+    """Why a 200 response is really an error page (empty, or an error page as HTML).
+
+    ``encoding`` is the body's (as ``crawler.encoding.decide`` found it).
+    """
     if status != 200:
         return None
     if not body.strip():
@@ -212,7 +217,7 @@ def soft_404(status: int, content_type: str | None, body: bytes) -> str | None:
         return None
     if len(body) > 6000:
         return None
-    text = body.decode("utf-8", "replace")
+    text = body.decode(encoding, "replace")
     title = page_title(text) or ""
     heading = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
     probe = title + " " + (_clean(heading.group(1)) if heading else "")

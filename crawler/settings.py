@@ -53,6 +53,7 @@ REDIRECT_MAX_TIMES = 5
 DEPTH_LIMIT = 0
 HTTPERROR_ALLOWED_CODES = [304]
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port on the crawl machine
 LOG_LEVEL = "INFO"
 
 # -- the archive -------------------------------------------------------------------

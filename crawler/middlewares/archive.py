@@ -120,7 +120,9 @@ class ArchiveMiddleware:
             decision = decide(body, content_type)
         url = original_url(request)
         kind = self.kind_of(request)
-        error = self.error_of(request, response, url, content_type)
+        error = self.error_of(
+            request, response, url, content_type, decision.used if decision else "utf-8"
+        )
         if error and error.startswith("blocked"):
             request.meta["xxgk_challenge"] = error.removeprefix("blocked: ")
         capture = Capture(
@@ -188,7 +190,7 @@ class ArchiveMiddleware:
 
     @staticmethod
     def error_of(
-        request: Request, response: Response, url: str, content_type: str | None
+        request: Request, response: Response, url: str, content_type: str | None, encoding: str
     ) -> str | None:
         """Why this response is not content: a challenge, an error status, a soft 404."""
         headers = header_dict(response.headers)
@@ -199,7 +201,7 @@ class ArchiveMiddleware:
             return f"HTTP {response.status}"
         if request.meta.get("kind") == "robots" or request.meta.get("dont_obey_robotstxt"):
             return None
-        soft = detect.soft_404(response.status, content_type, response.body)
+        soft = detect.soft_404(response.status, content_type, response.body, encoding)
         if soft:
             return f"soft 404: {soft}"
         if response.status == 200 and detect.redirected_home(url, response.url):

@@ -54,6 +54,7 @@ class RetryAfterMiddleware:
         downloader = self.crawler.engine.downloader
         slot = downloader.slots.get(downloader.get_slot_key(request))
         if slot is not None:
-            slot.lastseen = max(slot.lastseen, time.time() + seconds)
+            # Scrapy keeps slot times on the monotonic clock.
+            slot.lastseen = max(slot.lastseen, time.monotonic() + seconds)
         self.crawler.stats.inc_value("xxgk/retry_after_honoured")
         return response

@@ -26,6 +26,7 @@ class MiniPortal:
     robots: str = "allow"  # allow | disallow | 5xx
     waf_after: int | None = None  # serve this many requests, then a 521 challenge
     attachment_version: int = 0
+    retry_after: int = 0  # the list's first page answers 503 + Retry-After once
     log: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -95,6 +96,9 @@ class MiniPortal:
             rules = "Disallow: /" if self.robots == "disallow" else "Disallow: /private/"
             return 200, "text/plain", f"User-agent: *\n{rules}\n".encode(), {}
         if path in ("/zwgk/zfxxgknb/index.html", "/zwgk/zfxxgknb/"):
+            if self.retry_after:
+                seconds, self.retry_after = self.retry_after, 0
+                return 503, "text/html", b"<h1>503</h1>", {"Retry-After": str(seconds)}
             return 200, "text/html; charset=utf-8", self.list_page(0).encode(), {}
         if path.startswith("/zwgk/zfxxgknb/index_"):
             index = int(path.rsplit("_", 1)[1].split(".")[0])

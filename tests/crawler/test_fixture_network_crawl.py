@@ -416,3 +416,91 @@ def test_kill_9_mid_run_then_resume_loses_nothing(network: Any, tmp_path: Path) 
     with ledger(data) as db:
         summary = json.loads(db.execute("SELECT summary FROM runs").fetchone()[0])
     assert summary["replayed"] >= 100  # what the killed process fetched was not fetched again
+
+
+# -- content failure modes: named, never archived as content ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("switch", "value", "note"),
+    [
+        ("path_drift", "redirect_home", "redirected to the home page"),
+        ("path_drift", "404", "HTTP 404"),
+        ("layout_change", True, "no items"),
+    ],
+)
+def test_a_broken_column_fails_the_source_loudly(
+    network: Any, tmp_path: Path, switch: str, value: Any, note: str
+) -> None:
+    sources = only(network, tmp_path, "zhangshu_shi")
+    network.reset_switches()
+    network.set_switch("zhangshu_shi", switch, value)
+    try:
+        done = crawl(tmp_path / "data", sources)
+    finally:
+        network.reset_switches()
+    assert done.returncode == 1
+    with ledger(tmp_path / "data") as db:
+        row = db.execute("SELECT * FROM run_sources").fetchone()
+        walked = db.execute("SELECT COUNT(*) FROM source_state").fetchone()[0]
+    assert row["status"] == "failed" and note in (row["note"] or ""), dict(row)
+    assert walked == 0  # an incomplete walk never lets paging stop early later
+
+
+def test_soft_404_pages_are_errors_not_reports(network: Any, tmp_path: Path) -> None:
+    sources = only(network, tmp_path, "beijing_shi_chaoyang_qu")
+    network.reset_switches()
+    network.set_switch("beijing_shi_chaoyang_qu", "soft404", "error_text")
+    try:
+        done = crawl(tmp_path / "data", sources)
+    finally:
+        network.reset_switches()
+    assert done.returncode == 1
+    with ledger(tmp_path / "data") as db:
+        reports = db.execute(
+            "SELECT change, error, sha256 FROM captures WHERE kind='report'"
+        ).fetchall()
+        states = db.execute(
+            "SELECT COUNT(*) FROM url_state WHERE kind='report' AND sha256 IS NOT NULL"
+        ).fetchone()[0]
+    assert reports and all(r["change"] == "failed" for r in reports)
+    assert all(r["error"].startswith("soft 404") for r in reports)
+    assert all(r["sha256"] for r in reports)  # the error page itself is kept as evidence
+    assert states == 0  # but it is never taken for the report
+
+
+def test_catalogue_total_changing_mid_walk_loses_nothing(network: Any, tmp_path: Path) -> None:
+    sources = only(network, tmp_path, "ningbo_shi_jiangbei_qu")
+    network.reset_switches()
+    network.set_switch("ningbo_shi_jiangbei_qu", "total_change", True)
+    try:
+        done = crawl(tmp_path / "data", sources)
+        expected = network.expected_documents(["ningbo_shi_jiangbei_qu"])
+    finally:
+        network.reset_switches()
+    assert done.returncode == 0, done.stdout
+    assert_complete(tmp_path / "data", expected)
+
+
+def test_items_dropping_out_of_the_list_stay_archived(network: Any, tmp_path: Path) -> None:
+    sources = only(network, tmp_path, "guojia_shichang_jiandu_guanli_zongju")
+    network.reset_switches()
+    expected = network.expected_documents(["guojia_shichang_jiandu_guanli_zongju"])
+    assert crawl(tmp_path / "data", sources).returncode == 0
+    network.set_switch("guojia_shichang_jiandu_guanli_zongju", "drop_items", 5)
+    network.set_switch("guojia_shichang_jiandu_guanli_zongju", "edit_report", 1)
+    try:
+        edited = network.expected_documents(["guojia_shichang_jiandu_guanli_zongju"])
+        done = crawl(tmp_path / "data", sources)
+    finally:
+        network.reset_switches()
+    assert done.returncode == 0, done.stdout
+    assert_complete(tmp_path / "data", expected)  # the old versions and the dropped items
+    assert_complete(tmp_path / "data", edited)  # and the edited page's new version
+    with ledger(tmp_path / "data") as db:
+        changed = db.execute(
+            "SELECT COUNT(*) FROM captures WHERE change='changed' AND kind='report'"
+        ).fetchone()[0]
+        listed = db.execute("SELECT COUNT(*) FROM listings").fetchone()[0]
+    assert changed == 1
+    assert listed >= len({e["url"] for e in expected if e["kind"] == "report"})
