@@ -460,7 +460,11 @@ class ArchiveWriter:
         self.pending = 0
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
-        self.buffers.setdefault(table, []).append(row)
+        rows = self.buffers.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= 50_000:  # long runs of one table (documents, captures)
+            self.conn.executemany(self.sql[table], rows)
+            rows.clear()
 
     def add_report(self, prepared: Prepared, ctx: ReportContext, prov: Provenance) -> None:
         rows = assemble(prepared, ctx, prov)
