@@ -372,3 +372,25 @@ def test_parallel_parsing_gives_the_same_archive(seed_dir: Path, tmp_path: Path)
         for d in (tmp_path / "one", tmp_path / "two")
     ]
     assert rows[0] == rows[1]
+
+
+def test_documents_come_from_successful_report_and_attachment_captures() -> None:
+    from archive.build import documents_from_captures
+
+    page = "http://127.0.0.1:18080/ndbg/t1.html"
+    pdf = "http://127.0.0.1:18080/ndbg/down.jsp?id=9"
+    captures = [
+        {"kind": "list", "url": "http://127.0.0.1:18080/ndbg/", "sha256": "a" * 64, "status": 200},
+        {"kind": "report", "url": page, "sha256": "b" * 64, "status": 200, "title": "某县2023年报告"},
+        {"kind": "attachment", "url": pdf, "sha256": "c" * 64, "status": 200, "parent_url": page,
+         "headers": '{"Content-Type": ["application/pdf"]}'},
+        {"kind": "attachment", "url": pdf, "sha256": "c" * 64, "status": 200, "parent_url": page},
+        {"kind": "report", "url": page + "?gone", "sha256": None, "status": 404},
+        {"kind": "report", "url": page + "?err", "sha256": "d" * 64, "status": 500},
+    ]  # fmt: skip
+    docs = {d.sha256[0]: d for d in documents_from_captures(captures)}
+    assert set(docs) == {"b", "c"}
+    assert docs["b"].page_url == page and docs["b"].page_title == "某县2023年报告"
+    assert docs["c"].page_url == page and docs["c"].page_title == "某县2023年报告"
+    assert docs["c"].captures == 2
+    assert docs["c"].headers == {"Content-Type": "application/pdf"}
