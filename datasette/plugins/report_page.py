@@ -222,6 +222,13 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
             {"id": report_id, "sha": report.get("document_sha256")},
         )
     ]
+    other_years = [
+        dict(r)
+        for r in await db.execute(
+            "select id, year from reports where body_id = :body order by year",
+            {"body": report.get("body_id")},
+        )
+    ]
     warnings = [
         dict(r)
         for r in await db.execute(
@@ -260,6 +267,7 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
         "extra": extra,
         "documents": documents,
         "warnings": warnings,
+        "years": other_years,
     }
 
 
@@ -433,6 +441,7 @@ def page_context(data: dict[str, Any]) -> dict[str, Any]:
             "extra": data["extra"],
             "documents": data["documents"],
             "warnings": data["warnings"],
+            "years": data["years"],
         }
     }
 
