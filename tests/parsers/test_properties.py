@@ -12,6 +12,10 @@ disagree. Two properties hold for every one of them:
    recovered from cells that ran together still counts as printed, while a
    number the parser computed, repaired or remembered does not).
 
+Two more round trips over random synthetic reports: rendered as a page (random
+cell edits, style, quirks, encoding) every cell comes back; dumped with cells
+run together, no 表三/表四 cell comes back wrong (unknown is allowed).
+
 Examples are derandomised, so CI sees the same documents on every run; the
 number of examples keeps the whole module well under a minute. To hunt for new
 failures, ``XXGK_HYPOTHESIS_EXPLORE=20 pytest tests/parsers/test_properties.py``
