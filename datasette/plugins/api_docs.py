@@ -180,6 +180,68 @@ async def _site_paths(datasette: Any) -> dict[str, Any]:
                 },
             }
         },
+        "/-/search.json": {
+            "get": {
+                "operationId": "search_sections",
+                "tags": ["reports"],
+                "summary": "Sections that mention every term, newest first, with passages",
+                "description": (
+                    "Counted and paged on the bigram index alone, so fast for any term. "
+                    "Page on with `before` = the previous page's `next`."
+                ),
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "description": "Terms separated by spaces; all must occur.",
+                        "schema": {"type": "string"},
+                        "example": "行政复议",
+                    },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "description": "The `next` value of the previous page.",
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "One page of hits (at most 20)",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["q", "count", "next", "hits"],
+                                    "properties": {
+                                        "q": {"type": "string"},
+                                        "count": {"type": ["integer", "null"]},
+                                        "next": {"type": ["integer", "null"]},
+                                        "hits": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["report_id", "passages"],
+                                                "properties": {
+                                                    "report_id": {"type": "string"},
+                                                    "body_name": {"type": ["string", "null"]},
+                                                    "year": {"type": ["integer", "null"]},
+                                                    "section": {"type": ["string", "null"]},
+                                                    "passages": {
+                                                        "type": "array",
+                                                        "items": {"type": "string"},
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
         f"/{DATABASE}.json": {
             "get": {
                 "operationId": "sql",

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 @hookimpl
 def menu_links(datasette, actor, request):  # type: ignore[no-untyped-def]
     return [
+        {"href": datasette.urls.path("/-/search"), "label": "检索 · Search"},
         {"href": datasette.urls.path("/about"), "label": "关于与方法 · About"},
         {"href": datasette.urls.path("/-/charts"), "label": "图表 · Charts"},
         {"href": datasette.urls.path("/-/api"), "label": "API 文档 · API docs"},

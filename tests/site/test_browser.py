@@ -108,16 +108,26 @@ def test_faceted_table(visit: Visit, site_url: str) -> None:
 def test_two_character_search_from_the_search_box(
     visit: Visit, site_url: str, site_data: SiteData
 ) -> None:
-    visit.open(site_url + "/archive/sections")
-    visit.page.fill('input[name="_search"]', "复议")
-    visit.page.press('input[name="_search"]', "Enter")
-    visit.page.wait_for_load_state("networkidle")
-    assert "_search=" in visit.page.url
     with sqlite3.connect(f"file:{site_data.path / 'archive.db'}?mode=ro", uri=True) as conn:
         (expected,) = conn.execute(
             "select count(*) from sections where text like '%复议%'"
         ).fetchone()
     assert expected > 0
+    # The home page's search box: the search page with the passages.
+    visit.open(site_url + "/")
+    visit.page.fill('input[name="q"]', "复议")
+    visit.page.press('input[name="q"]', "Enter")
+    visit.page.wait_for_load_state("networkidle")
+    assert "/-/search?q=" in visit.page.url
+    assert visit.page.inner_text(".search-count strong") == str(expected)
+    assert visit.page.locator("mark").first.inner_text() == "复议"
+    visit.shot("search_page")
+    # The table's own search box, as a user types into it.
+    visit.open(site_url + "/archive/sections")
+    visit.page.fill('input[name="_search"]', "复议")
+    visit.page.press('input[name="_search"]', "Enter")
+    visit.page.wait_for_load_state("networkidle")
+    assert "_search=" in visit.page.url
     assert f"{expected} row" in visit.page.inner_text("h3")
     visit.shot("search_two_characters")
     visit.assert_clean()

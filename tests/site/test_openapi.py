@@ -45,7 +45,12 @@ def test_it_documents_every_table_view_and_canned_query(
     for name in load_metadata()["databases"]["archive"]["queries"]:
         assert f"/archive/{name}.json" in paths
         assert f"/archive/{name}.csv" in paths
-    for own in ("/-/report/{report_id}.json", "/-/archived/{sha256}", "/archive.json"):
+    for own in (
+        "/-/report/{report_id}.json",
+        "/-/archived/{sha256}",
+        "/archive.json",
+        "/-/search.json",
+    ):
         assert own in paths
 
 

@@ -42,7 +42,7 @@ def test_home_and_database_pages_link_the_site(client: httpx.Client) -> None:
     assert "政府信息公开工作年度报告档案库" in home.text
     for link in ('href="/about"', 'href="/-/charts"', 'href="/-/api"'):
         assert link in home.text
-    assert 'action="/archive/sections"' in home.text  # the search box
+    assert 'action="/-/search"' in home.text  # the search box
     for name in load_metadata()["databases"]["archive"]["queries"]:
         assert f'href="/archive/{name}"' in home.text
     database = client.get("/archive")
@@ -359,3 +359,57 @@ def test_body_year_over_year_finds_every_report_of_the_body(
     for before, after in zip(rows, rows[1:], strict=False):
         if before["new_requests"] is not None and after["new_requests"] is not None:
             assert after["new_requests_change"] == after["new_requests"] - before["new_requests"]
+
+
+def _search_pages(client: httpx.Client, q: str) -> tuple[int, list[str]]:
+    """The count the search page shows and the report links of every page of hits."""
+    count = None
+    links: list[str] = []
+    url: str | None = f"/-/search?q={quote(q)}"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        tree = lxml_html.fromstring(page.text)
+        shown = tree.xpath("//p[@class='search-count']/strong/text()")
+        count = int(shown[0].replace(",", "")) if shown else 0
+        links += [a.get("href") for a in tree.xpath("//ol[@class='search-hits']/li/a[1]")]
+        nxt = tree.xpath("//a[@class='next-page']/@href")
+        url = nxt[0] if nxt else None
+    assert count is not None
+    return count, links
+
+
+@pytest.mark.parametrize("q", ["复议", "公开", "诉", "行政 复议"])
+def test_search_page_finds_every_section_a_like_scan_finds(
+    client: httpx.Client, site_data: SiteData, q: str
+) -> None:
+    where = " and ".join(f"text like '%{term}%'" for term in q.split())
+    with site_data.connect() as conn:
+        expected = conn.execute(f"select report_id from sections where {where}").fetchall()
+    count, links = _search_pages(client, q)
+    assert count == len(expected) == len(links)
+    assert sorted(links) == sorted(f"/archive/reports/{r[0]}#sections" for r in expected)
+
+
+def test_search_page_marks_the_terms_and_survives_odd_input(client: httpx.Client) -> None:
+    page = client.get(f"/-/search?q={quote('复议')}")
+    assert "<mark>复议</mark>" in page.text
+    for odd in ("", "!!!", "<script>alert(1)</script>", "a" * 500, "\"'%_*"):
+        response = client.get("/-/search", params={"q": odd})
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.text
+
+
+def test_search_json_pages_through_the_same_hits(client: httpx.Client) -> None:
+    count, links = _search_pages(client, "公开")
+    ids: list[str] = []
+    params: dict[str, object] = {"q": "公开"}
+    while True:
+        page = client.get("/-/search.json", params=params).json()
+        assert page["count"] == count
+        ids += [hit["report_id"] for hit in page["hits"]]
+        assert all("公开" in "".join(hit["passages"]) for hit in page["hits"])
+        if page["next"] is None:
+            break
+        params["before"] = page["next"]
+    assert [f"/archive/reports/{i}#sections" for i in ids] == links
