@@ -135,13 +135,19 @@ def _one(rows: Any) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def _template_rows(template: str | None, present: dict[str, list[Any]]) -> list[str]:
-    """表三's row keys in print order for the report's template."""
+def _template_rows(
+    template: str | None, present: dict[str, list[Any]], printed: set[str]
+) -> list[str]:
+    """表三's row keys in print order: the template's, else the rows the report printed."""
     if template == "2019":
         return list(REQUEST_ROWS_2019)
     if template == "2021":
         return list(REQUEST_ROWS_2021)
-    return [k for k in REQUEST_ROW_KEYS if any(v is not None for v in present.get(k, []))]
+    return [
+        k
+        for k in REQUEST_ROW_KEYS
+        if k in printed or any(v is not None for v in present.get(k, []))
+    ]
 
 
 def _proactive_metrics(template: str | None, row: dict[str, Any]) -> tuple[str, ...]:
@@ -242,7 +248,9 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
         for key in REQUEST_ROW_KEYS:
             values = [_number(wide_requests.get(request_column(key, c))) for c in COLUMNS]
             requests[key] = values
-        requests = {k: requests[k] for k in _template_rows(report.get("template"), requests)}
+        printed_rows = {row for table, row, _ in printed if table == "requests"}
+        keys = _template_rows(report.get("template"), requests, printed_rows)
+        requests = {k: requests[k] for k in keys}
     review: dict[str, list[Any]] = {}
     if wide_review:
         review = {

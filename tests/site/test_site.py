@@ -207,6 +207,11 @@ def test_every_report_page_shows_the_parsed_documents_numbers(
         parsed = parse_document(site_data.documents[sha], DocumentMeta(url=site_data.urls[sha]))
         for key, values in parsed.requests.items():
             for column, cell in zip(COLUMNS, values, strict=True):
+                if f"requests/{key}/{column}" not in cells:
+                    # Only a row left wholly blank in a report of no known template is omitted.
+                    assert parsed.template not in ("2019", "2021"), (report["id"], key)
+                    assert all(c.value is None for c in values), (report["id"], key)
+                    continue
                 shown, _ = cells[f"requests/{key}/{column}"]
                 assert shown == _shown(cell.value), (report["id"], key, column)
         for group, values in parsed.review_litigation.items():
