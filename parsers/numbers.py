@@ -26,6 +26,11 @@ _NUMBER = re.compile(
 )
 
 
+# The longest integer part read as a number (larger ones stay text): beyond this a
+# value no longer fits a float exactly nor SQLite's 64-bit INTEGER.
+MAX_DIGITS = 15
+
+
 @dataclass(frozen=True)
 class ParsedNumber:
     value: Number | None
@@ -67,6 +72,8 @@ def parse_number(text: str | None) -> ParsedNumber | None:
     if not m:
         return None
     digits = m.group("int").replace(",", "") + (m.group("frac") or "")
+    if len(m.group("int").replace(",", "").lstrip("0")) > MAX_DIGITS:
+        return None  # no report prints such a number; as a value it overflows float/SQLite
     value = float(digits) if m.group("frac") else int(digits)
     if m.group("sign") == "-":
         value = -value

@@ -21,6 +21,9 @@ from itertools import product
 
 MAX_DIGITS = 9  # a single cell never prints more digits than this
 MAX_COMBINATIONS = 200_000
+# A 表四 run longer than this is not split (15 cells of two digits on average):
+# the search takes seconds at 30 digits and minutes at 45 (found by fuzzing).
+MAX_REVIEW_DIGITS = 30
 
 Split = tuple[int | None, ...]  # None: a blank cell
 
@@ -135,6 +138,8 @@ def review_candidates(run: str) -> list[Split]:
     norm = _normalised(run)
     if norm is None:
         return []
+    if len(norm.replace(" ", "")) > MAX_REVIEW_DIGITS:
+        return []  # the search grows exponentially with the digits: stays unknown
     if len(norm.split(" ")) == 15:
         return [tuple(int(g) for g in norm.split(" "))]
     for text in (norm, norm.replace(" ", "")):
@@ -149,18 +154,32 @@ def review_candidates(run: str) -> list[Split]:
 
 
 def _review_groups(
-    run: str, start: int, groups: int, memo: dict[tuple[int, int], list[tuple[Split, int]]]
+    run: str,
+    start: int,
+    groups: int,
+    memo: dict[tuple[int, int], list[tuple[Split, int]]],
+    solved: dict[tuple[int, int], list[Split]] | None = None,
 ) -> list[Split]:
+    # ``solved`` memoises each (start, groups): without it a long digit run took
+    # exponential time (a hostile document held a build for minutes).
+    solved = {} if solved is None else solved
+    if (start, groups) in solved:
+        return solved[(start, groups)]
     if groups == 0:
         return [()] if not run[start:].strip() else []
     out: list[Split] = []
+    steps = 0
     for values, end in _fills(run, start, 5, memo):
+        steps += 1
+        if steps > MAX_FILLS:
+            raise OverflowError("too many splits")
         if not _row_sum(values):
             continue
-        for rest in _review_groups(run, end, groups - 1, memo):
+        for rest in _review_groups(run, end, groups - 1, memo, solved):
             out.append((*values, *rest))
             if len(out) > MAX_FILLS:
                 raise OverflowError("too many splits")
+    solved[(start, groups)] = out
     return out
 
 
