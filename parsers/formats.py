@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 from parsers.blocks import Block
 from parsers.decode import decode
+from parsers.docx import docx_blocks
+from parsers.ocr import image_file_blocks
+from parsers.office import doc_blocks, wps_blocks, xls_blocks, xlsx_blocks
+from parsers.pdf import pdf_blocks
 from parsers.record import DocumentMeta
 
 
@@ -42,6 +46,13 @@ FormatParser = Callable[[bytes, DocumentMeta], "list[Block] | Extracted"]
 FORMATS: dict[str, FormatParser] = {
     "text": parse_text_bytes,
     "html": parse_html_bytes,
+    "pdf": pdf_blocks,
+    "docx": docx_blocks,
+    "doc": doc_blocks,
+    "wps": wps_blocks,
+    "xlsx": xlsx_blocks,
+    "xls": xls_blocks,
+    "image": image_file_blocks,
 }
 
 
