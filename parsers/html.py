@@ -7,9 +7,10 @@ colspan expanded; layout tables (tables holding tables, or one-cell rows of
 running text) are read as text. ``<br>`` is a line break, ``&nbsp;`` is blank.
 
 Speed matters here (hundreds of pages per second per core), so the walk stays
-in lxml's C code: the line breaks that block tags imply are written into the
-source before parsing, each data table is swapped for a placeholder line, and
-one pass over the container's text yields every paragraph in reading order.
+in lxml's C code where it can: each data table is read into a grid and swapped
+for a placeholder line, the line breaks that the remaining block tags imply
+are written into their text, and one pass over the container's text yields
+every paragraph in reading order.
 """
 
 from __future__ import annotations
@@ -35,21 +36,12 @@ CONTENT_SELECTORS = (
     "news_cont_d_wrap",
     "bt-content",
 )
-_CONTAINER_XPATHS = {
-    s: etree.XPath(f"//*[contains(@class,'{s}') or contains(@id,'{s}')]") for s in CONTENT_SELECTORS
-}
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
-_ROWS_XPATH = etree.XPath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
-_CELLS_XPATH = etree.XPath("./td | ./th")
 _BLOCK_TAGS = (
     *("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article"),
     *("header", "footer", "nav", "aside", "blockquote", "pre", "address", "dl", "dt", "dd"),
     *("form", "fieldset", "figure", "figcaption", "center", "hr", "tr", "td", "th", "caption"),
 )
-# A line break before every block tag (opening or closing) and every <br>,
-# written into the source so that the parsed text carries it.
-# (A literal "<" first lets the regex engine skip ahead; the replacement has no groups.)
-_BREAKS = re.compile(r"<(?=(?i:/?(?:" + "|".join(_BLOCK_TAGS) + r"|br)\b))")
 _SKIP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "select")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -82,7 +74,7 @@ def html_to_page(text: str) -> HtmlPage:
     if not text.strip():
         return HtmlPage([])
     try:
-        root = etree.fromstring(_BREAKS.sub("\n<", text), _PARSER)
+        root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
@@ -96,6 +88,8 @@ def html_to_page(text: str) -> HtmlPage:
         if name and content:
             meta[name] = content.strip()
     etree.strip_elements(root, *_SKIP_TAGS, "head", with_tail=False)
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
     headings = [
         heading
         for el in root.iter("h1", "h2", "h3")
@@ -118,7 +112,16 @@ def _content_container(root: etree._Element, source: str) -> etree._Element:
         body = root
     best: etree._Element | None = None
     best_score = 0
-    candidates = [el for s in CONTENT_SELECTORS if s in source for el in _CONTAINER_XPATHS[s](root)]
+    present = [s for s in CONTENT_SELECTORS if s in source]
+    candidates = []
+    if present:
+        wanted = re.compile("|".join(present))
+        for el in root.iter("div", "section", "article", "td", "span"):
+            attrs = el.attrib
+            if ("class" in attrs or "id" in attrs) and wanted.search(
+                attrs.get("class", "") + " " + attrs.get("id", "")
+            ):
+                candidates.append(el)
     for el in candidates:
         text = _text(el)
         score = sum(1 for m in _MARKERS if m in text)
@@ -144,6 +147,9 @@ def _blocks(container: etree._Element) -> list[Block]:
         marker.tail = table.tail
         parent.replace(table, marker)
         tables.append(Table(rows=grid))
+    for el in container.iter(*_BLOCK_TAGS):
+        el.text = "\n" + (el.text or "")
+        el.tail = "\n" + (el.tail or "")
     blocks: list[Block] = []
     for raw in _text(container).split("\n"):
         line = " ".join(raw.split())
@@ -160,15 +166,28 @@ def _blocks(container: etree._Element) -> list[Block]:
 
 def _is_text_table(table: etree._Element) -> bool:
     """A table used to lay out running text: most of its rows are a single cell."""
-    rows = _ROWS_XPATH(table)
+    rows = _rows(table)
     if len(rows) < 3:
         return False
-    single = sum(1 for tr in rows if len(_CELLS_XPATH(tr)) == 1)
+    single = sum(1 for tr in rows if sum(1 for _ in tr.iterchildren("td", "th")) == 1)
     return single >= 0.7 * len(rows)
 
 
+def _rows(table: etree._Element) -> list[etree._Element]:
+    """The table's own rows (not those of tables nested in it)."""
+    rows: list[etree._Element] = []
+    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
+        if child.tag == "tr":
+            rows.append(child)
+        else:
+            rows.extend(child.iterchildren("tr"))
+    return rows
+
+
 def cell_text(cell: etree._Element) -> str:
-    """A cell's text; the line breaks were written into the source before parsing."""
+    """A cell's text (``<br>`` already marked as a line break)."""
+    if len(cell) == 0:  # most cells hold bare text: no need for a text walk
+        return _clean(cell.text or "")
     return _clean(_text(cell))
 
 
@@ -176,20 +195,23 @@ def table_grid(table: etree._Element) -> list[list[GridCell]]:
     """The table as a dense grid: rowspan/colspan copies marked ``spanned``."""
     grid: list[list[GridCell]] = []
     pending: dict[tuple[int, int], GridCell] = {}
-    rows = _ROWS_XPATH(table)
+    rows = _rows(table)
+    n_rows = len(rows)
     for r, tr in enumerate(rows):
         out: list[GridCell] = []
         c = 0
-        for td in _CELLS_XPATH(tr):
-            while (r, c) in pending:
+        for td in tr.iterchildren("td", "th"):
+            while pending and (r, c) in pending:
                 out.append(pending.pop((r, c)))
                 c += 1
             text = cell_text(td)
-            rowspan = _span(td.get("rowspan"))
-            colspan = _span(td.get("colspan"))
-            for dc in range(colspan):
-                out.append(GridCell(text, spanned=dc > 0))
-                for dr in range(1, min(rowspan, len(rows) - r)):
+            get = td.get
+            rowspan = _span(get("rowspan"))
+            colspan = _span(get("colspan"))
+            out.append(GridCell(text))
+            out.extend(GridCell(text, spanned=True) for _ in range(1, colspan))
+            for dr in range(1, min(rowspan, n_rows - r)):
+                for dc in range(colspan):
                     pending[(r + dr, c + dc)] = GridCell(text, spanned=True)
             c += colspan
         while (r, c) in pending:

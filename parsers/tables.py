@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from parsers import labels as L
 from parsers.blocks import Block, GridCell, Paragraph, Table
@@ -90,6 +91,17 @@ class Regions:
     found: dict[str, bool] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=65536)
+def _is_label(text: str) -> bool:
+    return bool(text) and parse_number(text) is None and not _DIGIT_RUN.match(text)
+
+
+def _cell_copy(cell: GridCell, text: str) -> GridCell:
+    if cell.text == text and not cell.spanned:
+        return cell
+    return GridCell(text, cell.page, cell.confidence)
+
+
 def split_row(cells: list[GridCell]) -> SplitRow:
     """Labels are the cells up to the last one that is text, values the cells after it."""
     texts = []
@@ -100,22 +112,20 @@ def split_row(cells: list[GridCell]) -> SplitRow:
         texts.append(text)
     last_label = -1
     for i, text in enumerate(texts):
-        if text and parse_number(text) is None and not _DIGIT_RUN.match(text):
+        if _is_label(text):
             last_label = i
     label_texts: list[str] = []
     for text in texts[: last_label + 1]:
         if text and (not label_texts or label_texts[-1] != text):
             label_texts.append(text)
-    values = [
-        GridCell(texts[i], cells[i].page, cells[i].confidence)
-        for i in range(last_label + 1, len(cells))
-    ]
+    copies = [_cell_copy(c, t) for c, t in zip(cells, texts, strict=True)]
+    values = copies[last_label + 1 :]
     leading_blank = bool(texts) and texts[0] == "" and last_label > 0
     row = SplitRow(
         label_texts,
         values,
         leading_blank,
-        cells=[GridCell(t, c.page, c.confidence) for t, c in zip(texts, cells, strict=True)],
+        cells=copies,
         first_value=last_label + 1,
         page=cells[0].page if cells else None,
     )
