@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.fixture_portals.exchange import Request, Response
 from crawler.fixture_portals.families.base import Portal
+from crawler.fixture_portals.families.hostile import HostilePortal, StreamResponse, load_hostile
 from crawler.fixture_portals.mirror import SpamMirror
 from crawler.fixture_portals.network import DEFAULT_PORT, build_portals, load_mirrors, source_yaml
 from crawler.fixture_portals.switches import CHAOS_KINDS, Switches
@@ -187,6 +188,8 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def send(self, response: Response, *, head: bool, truncate: bool = False) -> int:
         """Write the response; a truncated one promises more bytes than it sends."""
+        if isinstance(response, StreamResponse) and not head:  # hostile: endless, slow, huge
+            return response.write_to(self, self.server.network.stopping)
         body = b"" if head else response.body
         if truncate:
             body = body[: len(body) // 2]
@@ -282,6 +285,8 @@ class FixtureNetwork:
         self.mirrors: dict[str, Portal] = {
             m.id: SpamMirror(m.id, m.host, m.prefix, self.portals[m.copies]) for m in load_mirrors()
         }
+        hostile = load_hostile()  # not sources either: the hostile portal (issue 7)
+        self.mirrors.update({h.id: HostilePortal(h, hostile) for h in hostile})
         self.log: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
