@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class GridCell:
     """A cell of a table grid as printed; ``spanned`` marks a copy from a merge."""
 
@@ -22,13 +22,13 @@ class GridCell:
     spanned: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Paragraph:
     text: str
     page: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     rows: list[list[GridCell]] = field(default_factory=list)
     page: int | None = None

@@ -70,7 +70,7 @@ class HtmlPage:
 
 def html_to_page(text: str) -> HtmlPage:
     """Parse an HTML page or fragment into blocks and head metadata."""
-    text = _CONTROL.sub(" ", _XML_DECL.sub("", text, count=1))
+    text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         return HtmlPage([])
     try:
@@ -89,7 +89,7 @@ def html_to_page(text: str) -> HtmlPage:
             meta[name] = content.strip()
     etree.strip_elements(root, *_SKIP_TAGS, "head", with_tail=False)
     for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
+        _prefix_newline(br, "tail")
     headings = [
         heading
         for el in root.iter("h1", "h2", "h3")
@@ -99,11 +99,9 @@ def html_to_page(text: str) -> HtmlPage:
     return HtmlPage(_blocks(container), title or None, meta, headings)
 
 
-_STRING = etree.XPath("string()")
-
-
 def _text(el: etree._Element) -> str:
-    return str(_STRING(el))
+    """All text inside an element (not its tail), collected in C."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def _content_container(root: etree._Element, source: str) -> etree._Element:
@@ -144,12 +142,16 @@ def _blocks(container: etree._Element) -> list[Block]:
         grid = table_grid(table)
         marker = etree.Element("p")
         marker.text = f"\n\ue000T{len(tables)}\ue000\n"
-        marker.tail = table.tail
+        if table.tail:
+            try:
+                marker.tail = table.tail
+            except ValueError:  # control characters lxml parsed but will not take back
+                marker.tail = _CONTROL.sub(" ", table.tail)
         parent.replace(table, marker)
         tables.append(Table(rows=grid))
     for el in container.iter(*_BLOCK_TAGS):
-        el.text = "\n" + (el.text or "")
-        el.tail = "\n" + (el.tail or "")
+        _prefix_newline(el, "text")
+        _prefix_newline(el, "tail")
     blocks: list[Block] = []
     for raw in _text(container).split("\n"):
         line = " ".join(raw.split())
@@ -162,6 +164,16 @@ def _blocks(container: etree._Element) -> list[Block]:
         else:
             blocks.append(Paragraph(line))
     return blocks
+
+
+def _prefix_newline(el: etree._Element, attr: str) -> None:
+    """Put a line break before an element's text or tail (lxml refuses control characters
+    there, which a broken page may carry: those become spaces)."""
+    old = getattr(el, attr) or ""
+    try:
+        setattr(el, attr, "\n" + old)
+    except ValueError:
+        setattr(el, attr, "\n" + _CONTROL.sub(" ", old))
 
 
 def _is_text_table(table: etree._Element) -> bool:

@@ -27,7 +27,7 @@ class DocumentMeta:
     year: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One table cell: its printed text and the value read from it.
 

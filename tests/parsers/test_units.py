@@ -465,3 +465,12 @@ def test_body_from_the_page_heading_when_the_container_has_no_title():
         "page",
         2022,
     )
+
+
+def test_control_characters_in_html_do_not_break_the_walk():
+    html = (
+        "<p>一、总体情况\x01</p><table><tr><td>规章\x02</td><td>1</td></tr></table>\x03尾"
+        "<div>二、主动公开政府信息情况\x0b</div>"
+    ).encode()
+    report = parse_document(html)
+    assert "overview" in report.sections and "proactive" in report.sections
