@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import bigram, schema
+from archive import across, bigram, schema
 from archive.bodies import (
     UNKNOWN_BODY,
     body_id,
@@ -810,6 +810,15 @@ def build(
                     load_sources(sources_dir),
                     captures,
                     info={"parser_version": version},
+                )
+                # Issue 6: tables that compare reports (divisions, copies, versions,
+                # cross-year checks, late/missing, quality), added before publishing.
+                across.run(
+                    target,
+                    data_dir,
+                    sources_dir=sources_dir,
+                    load_prepared=load_prepared,
+                    progress=say,
                 )
             except BaseException:
                 target.unlink(missing_ok=True)

