@@ -95,5 +95,9 @@ from crawler.fixture_portals.cli import portals  # noqa: E402
 
 cli.add_command(portals)
 
+from crawler.distributed.cli import crawl_cluster  # noqa: E402
+
+cli.add_command(crawl_cluster)
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
