@@ -21,11 +21,13 @@ from __future__ import annotations
 import io
 import os
 import threading
+import warnings
 from typing import Any
 
-from parsers.blocks import Block, GridCell, Paragraph, Table
+from parsers.blocks import Block, GridCell, Table
 from parsers.errors import DocumentTooLarge
 from parsers.limits import MAX_OCR_PAGES, CorruptDocument, check_pixels, check_size
+from parsers.pagetext import PageLine, tidy_pages
 from parsers.record import DocumentMeta
 from parsers.ruling import Glyph, Segment, TableGrid, find_tables, join_lines, line_text, lines_of
 
@@ -59,13 +61,17 @@ def image_file_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Blo
 
     check_size(data, "image")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # the pixel limit is checked below, with the size
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise DocumentTooLarge(f"image refused before decoding: {error}") from error
     except Exception as error:  # PIL raises several kinds for unreadable images
         raise CorruptDocument(f"image cannot be read: {error}") from error
     frames = getattr(image, "n_frames", 1)
     if frames > MAX_OCR_PAGES:
         raise DocumentTooLarge(f"image has {frames} frames (limit {MAX_OCR_PAGES})")
-    blocks: list[Block] = []
+    pages: list[list[Block]] = []
     for frame in range(frames):
         image.seek(frame)
         check_pixels(image.width, image.height, "image")
@@ -74,8 +80,8 @@ def image_file_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Blo
             gray = image.convert("L")
         except (OSError, Image.DecompressionBombError) as error:
             raise CorruptDocument(f"image cannot be decoded: {error}") from error
-        blocks.extend(image_blocks(gray, frame + 1, dpi=float(dpi) if dpi else None))
-    return blocks
+        pages.append(image_blocks(gray, frame + 1, dpi=float(dpi) if dpi else None))
+    return tidy_pages(pages)
 
 
 def image_blocks(image: Any, page: int, dpi: float | None = None) -> list[Block]:
@@ -105,10 +111,18 @@ def image_blocks(image: Any, page: int, dpi: float | None = None) -> list[Block]
     for grid in grids:
         x0, y0, x1, y1 = (int(v) for v in grid.bbox)
         text_area[max(y0 - 2, 0) : y1 + 3, max(x0 - 2, 0) : x1 + 3] = 255
-    for line in lines_of(read_text(text_area)):
+    height = float(gray.shape[0])
+    for line in lines_of(read_text(text_area, dpi)):
         content = line_text(line)
         if content:
-            positioned.append((min(g.top for g in line), Paragraph(content, page)))
+            top = min(g.top for g in line)
+            box = (
+                min(g.x0 for g in line),
+                top,
+                max(g.x1 for g in line),
+                max(g.bottom for g in line),
+            )
+            positioned.append((top, PageLine.at(content, page, box, height)))
     positioned.sort(key=lambda item: item[0])
     return [block for _, block in positioned]
 
@@ -226,31 +240,16 @@ def read_table(clean: Any, grid: TableGrid, page: int, dpi: float) -> Table:
 
 def cell_strips(crop: Any, dpi: float) -> list[Any]:
     """A cell's ink cut into text-line images (none for a cell without ink)."""
-    import cv2
     import numpy as np
 
     inset = max(int(0.012 * dpi), 2)
     if crop.shape[0] <= 2 * inset or crop.shape[1] <= 2 * inset:
         return []
     crop = crop[inset:-inset, inset:-inset]
-    ink = (crop < INK).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    min_area = max(4, int((0.008 * dpi) ** 2))
-    keep = stats[:, 4] >= min_area
-    keep[0] = False
-    ink = keep[labels]
+    ink = _denoised_ink(crop, dpi)
     if not ink.any():
         return []
-    rows = np.flatnonzero(ink.any(axis=1))
-    gap = max(int(0.02 * dpi), 2)
-    spans: list[tuple[int, int]] = []
-    start = previous = int(rows[0])
-    for row in rows[1:]:
-        if row - previous > gap:
-            spans.append((start, previous))
-            start = int(row)
-        previous = int(row)
-    spans.append((start, previous))
+    spans = _runs(np.flatnonzero(ink.any(axis=1)), max(int(0.02 * dpi), 2))
     out = []
     pad = max(int(0.02 * dpi), 3)
     for top, bottom in spans:
@@ -302,21 +301,54 @@ def recognise(strips: list[Any]) -> list[tuple[str, float]]:
     ]
 
 
-def read_text(gray: Any) -> list[Glyph]:
-    """Text boxes (detection + recognition) of a page image with tables blanked out."""
+def read_text(gray: Any, dpi: float) -> list[Glyph]:
+    """Text outside tables: ink cut into lines (and at wide gaps), each line recognised."""
     import numpy as np
 
-    if not (gray < INK).any():
+    ink = _denoised_ink(gray, dpi)
+    if not ink.any():
         return []
-    rgb = np.ascontiguousarray(np.stack([gray] * 3, axis=-1))
-    result = engine()(rgb, use_det=True, use_cls=False, use_rec=True)
-    glyphs: list[Glyph] = []
-    if result.boxes is None:
-        return glyphs
-    for box, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
-        if not text:
-            continue
-        xs = [float(p[0]) for p in box]
-        ys = [float(p[1]) for p in box]
-        glyphs.append(Glyph(text, min(xs), min(ys), max(xs), max(ys), float(score)))
+    pieces: list[tuple[int, int, int, int]] = []
+    for top, bottom in _runs(np.flatnonzero(ink.any(axis=1)), max(int(0.03 * dpi), 2)):
+        if bottom - top < 0.04 * dpi:
+            continue  # a speck, not a line of text
+        columns = np.flatnonzero(ink[top : bottom + 1].any(axis=0))
+        for left, right in _runs(columns, int(0.5 * dpi)):
+            pieces.append((top, bottom, left, right))
+    pad = max(int(0.02 * dpi), 3)
+    strips = [
+        gray[max(t - pad, 0) : b + pad + 1, max(left - pad, 0) : right + pad + 1]
+        for t, b, left, right in pieces
+    ]
+    glyphs = []
+    for (top, bottom, left, right), (text, score) in zip(pieces, recognise(strips), strict=True):
+        if text:
+            glyphs.append(Glyph(text, float(left), float(top), float(right), float(bottom), score))
     return glyphs
+
+
+def _denoised_ink(gray: Any, dpi: float) -> Any:
+    """Ink pixels without specks smaller than a full stop."""
+    import cv2
+    import numpy as np
+
+    ink = (gray < INK).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, 4] >= max(4, int((0.008 * dpi) ** 2))
+    keep[0] = False
+    return keep[labels]
+
+
+def _runs(indices: Any, gap: int) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted indices, split where the gap exceeds ``gap``."""
+    if len(indices) == 0:
+        return []
+    runs = []
+    start = previous = int(indices[0])
+    for value in indices[1:]:
+        if value - previous > gap:
+            runs.append((start, previous))
+            start = int(value)
+        previous = int(value)
+    runs.append((start, previous))
+    return runs
