@@ -1,0 +1,222 @@
+"""Three workers and one Redis crawl the fixture portal network, as the operator runs it.
+
+Real pieces only: a redis-server on loopback, the fixture portals on loopback,
+three ``xxgk crawl-cluster worker`` processes, the merge into ``crawl.db``.
+Assertions compare the archive with the network's ground truth and read the
+portals' own request log. Delays are small (0.2 s, no jitter) to keep the
+module within a couple of minutes. The complete crawl covers every portal;
+the kill -9 run covers three of them (one TRS, one Hanweb, one gkmlpt) to stay
+short.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.distributed.cluster import finish_run, start_run, status, worker_command
+from crawler.fixture_portals import politeness
+
+pytestmark = pytest.mark.slow
+
+DELAY = 0.2
+CLOCK_NOISE = 0.005  # Redis expires keys with millisecond precision
+SETTINGS = {
+    "DOWNLOAD_DELAY": DELAY,
+    "DOWNLOAD_DELAY_JITTER": 0,
+    "AUTOTHROTTLE_START_DELAY": DELAY,
+    "DOWNLOAD_TIMEOUT": 4,
+    "RETRY_TIMES": 2,
+    "XXGK_CLUSTER_HEARTBEAT_TTL": 2.0,
+    "XXGK_CLUSTER_LEASE_TTL": 2.0,
+}
+ROOT = Path(__file__).resolve().parents[2]
+KILL_PORTALS = ["zhangshu_shi", "ningbo_shi_jiangbei_qu", "guangdong_sheng"]
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from crawler.fixture_portals.server import FixtureNetwork
+
+    with FixtureNetwork(port=0) as net:
+        net.prerender()
+        net.sources_dir = tmp_path_factory.mktemp("sources")
+        net.write_sources(net.sources_dir)
+        yield net
+
+
+def start_workers(url: str, data: Path, run_id: str, n: int = 3) -> list[subprocess.Popen[bytes]]:
+    return [
+        subprocess.Popen(
+            worker_command(url, f"w{i + 1}", data, "--run", run_id),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(n)
+    ]
+
+
+def wait_all(workers: list[subprocess.Popen[bytes]], timeout: float = 400) -> None:
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.wait(timeout=max(1.0, deadline - time.monotonic()))
+
+
+def ledger(data: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(data / "crawl.db")
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def assert_archived_exactly_once(data: Path, run_id: str, expected: list[dict[str, Any]]) -> None:
+    """Every expected document's bytes archived; one successful capture per request."""
+    with ledger(data) as db:
+        got = {r[0] for r in db.execute("SELECT sha256 FROM captures WHERE sha256 IS NOT NULL")}
+        twice = db.execute(
+            "SELECT fingerprint, url, COUNT(*) AS n FROM captures WHERE run_id=?"
+            " AND kind<>'robots' AND change NOT IN ('failed', 'blocked')"
+            " GROUP BY fingerprint HAVING n > 1",
+            (run_id,),
+        ).fetchall()
+        new_per_url = Counter(
+            r["url"]
+            for r in db.execute(
+                "SELECT url FROM captures WHERE run_id=? AND change='new'", (run_id,)
+            )
+        )
+        run = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        sources = db.execute("SELECT * FROM run_sources WHERE run_id=?", (run_id,)).fetchall()
+    missing = [f"{e['portal']} {e['url']}" for e in expected if e["sha256"] not in got]
+    assert not missing, f"{len(missing)} of {len(expected)} not archived: {missing[:10]}"
+    for e in expected:
+        assert (data / "raw" / e["sha256"][:2] / e["sha256"]).stat().st_size == e["size"]
+    assert not twice, [dict(r) for r in twice]
+    assert {e["url"] for e in expected} <= set(new_per_url)
+    assert max(new_per_url.values()) == 1
+    assert run["status"] == "finished" and run["exit_code"] == 0, dict(run)
+    assert {s["status"] for s in sources} == {"ok"}, [dict(s) for s in sources]
+
+
+def assert_polite(log: list[dict[str, Any]], hosts: int) -> None:
+    """From the portals' log: never two requests at once to a host, the delay held."""
+    assert len(politeness.by_host(log)) == hosts
+    assert politeness.overlaps(log) == []
+    gaps = politeness.smallest_gaps(log)
+    assert len(gaps) == hosts
+    for host, gap in gaps.items():
+        assert gap >= DELAY - CLOCK_NOISE, f"{host}: {gap:.3f}s between two requests"
+    assert politeness.robots_not_first(log) == []
+
+
+@pytest.fixture(scope="module")
+def three_workers(
+    network: Any, redis_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    data = tmp_path_factory.mktemp("data")
+    network.reset_switches()
+    expected = network.expected_documents()
+    network.clear_log()
+    run_id = start_run(
+        redis_server.url, data_dir=data, sources_dir=network.sources_dir, overrides=SETTINGS
+    )
+    workers = start_workers(redis_server.url, data, run_id)
+    wait_all(workers)
+    frontier = status(redis_server.url, run_id)
+    merged = finish_run(redis_server.url, run_id, data_dir=data, timeout=30)
+    return {
+        "data": data,
+        "run_id": run_id,
+        "expected": expected,
+        "log": list(network.log),
+        "workers": workers,
+        "status": frontier,
+        "merged": merged,
+        "portals": len(network.portals),
+    }
+
+
+def test_three_workers_archive_every_document_exactly_once(three_workers: dict[str, Any]) -> None:
+    for worker in three_workers["workers"]:
+        assert worker.returncode == 0, (
+            worker.stderr.read().decode()[-3000:] if worker.stderr else ""
+        )
+    assert three_workers["status"]["queued"] == 0
+    assert not any(three_workers["status"]["in_flight"].values())
+    assert_archived_exactly_once(
+        three_workers["data"], three_workers["run_id"], three_workers["expected"]
+    )
+
+
+def test_every_worker_did_part_of_the_work(three_workers: dict[str, Any]) -> None:
+    with ledger(three_workers["data"]) as db:
+        counts = db.execute(
+            "SELECT worker, COUNT(*) FROM cluster_capture_ids WHERE run_id=? GROUP BY worker",
+            (three_workers["run_id"],),
+        ).fetchall()
+    per_worker = dict(counts)
+    assert set(per_worker) == {"w1", "w2", "w3"}, per_worker
+    assert min(per_worker.values()) >= 10, per_worker
+
+
+def test_politeness_held_across_workers_seen_from_the_servers_log(
+    three_workers: dict[str, Any],
+) -> None:
+    assert_polite(three_workers["log"], hosts=three_workers["portals"])
+    # The User-Agent is the crawler's, whichever worker sent it.
+    assert all("xxgk-archive" in e["headers"].get("User-Agent", "") for e in three_workers["log"])
+
+
+def test_a_worker_killed_mid_run_loses_nothing(
+    network: Any, redis_server: Any, tmp_path: Path
+) -> None:
+    import redis as redis_py
+
+    from crawler.distributed.keys import RunKeys
+
+    network.reset_switches()
+    expected = network.expected_documents(KILL_PORTALS)
+    network.clear_log()
+    run_id = start_run(
+        redis_server.url,
+        KILL_PORTALS,
+        data_dir=tmp_path,
+        sources_dir=network.sources_dir,
+        overrides=SETTINGS,
+    )
+    keys = RunKeys(run_id)
+    client = redis_py.Redis.from_url(redis_server.url)
+    workers = start_workers(redis_server.url, tmp_path, run_id)
+    victim = workers[1]
+    deadline = time.monotonic() + 120
+    # Kill w2 once it has fetched something and holds requests in flight.
+    while time.monotonic() < deadline:
+        fetched = sum(b'"worker": "w2"' in e for e in client.lrange(keys.journal, 0, -1))
+        if fetched >= 15 and client.hlen(keys.inflight("w2")) > 0:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("w2 never had requests in flight")
+    in_flight_at_kill = client.hlen(keys.inflight("w2"))
+    os.kill(victim.pid, signal.SIGKILL)
+    wait_all(workers)
+    assert victim.returncode == -signal.SIGKILL
+    for worker in (workers[0], workers[2]):
+        assert worker.returncode == 0
+    frontier = status(redis_server.url, run_id)
+    assert frontier["requeued"] >= in_flight_at_kill >= 1
+    assert frontier["queued"] == 0 and not any(frontier["in_flight"].values())
+    merged = finish_run(redis_server.url, run_id, data_dir=tmp_path, timeout=30)
+    assert merged.applied > 0
+    assert_archived_exactly_once(tmp_path, run_id, expected)
+    log = list(network.log)
+    assert politeness.overlaps(log) == []
