@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from crawler.fixture_portals.cases import apply_cases
 from crawler.fixture_portals.documents import Assigner, make_items, report_pool
 from crawler.fixture_portals.families import FAMILIES
 from crawler.fixture_portals.families.base import Portal
@@ -43,6 +44,8 @@ class PortalSpec:
     bodies: tuple[str, ...]
     division_code: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    body_divisions: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PortalSpec:
@@ -96,10 +99,12 @@ def build_portals(specs: list[PortalSpec] | None = None, *, copies: int = 0) -> 
     """
     specs = specs if specs is not None else load_specs()
     assigner = Assigner(report_pool())
-    portals = []
-    for spec in specs:
-        items = make_items(spec.id, list(spec.bodies), spec.reports_per_body, assigner)
-        portals.append(FAMILIES[spec.family](spec, items, Switches()))
+    items = {
+        spec.id: make_items(spec.id, list(spec.bodies), spec.reports_per_body, assigner)
+        for spec in specs
+    }
+    apply_cases(items, {spec.id: spec.cases for spec in specs if spec.cases})
+    portals = [FAMILIES[spec.family](spec, items[spec.id], Switches()) for spec in specs]
     originals = list(portals)
     for k in range(1, copies + 1):
         for original in originals:

@@ -179,6 +179,7 @@ WALKERS = {
     "guangdong_sheng": walk_gkmlpt,
     "yunnan_sheng_renli_ziyuan_he_shehui_baozhang_ting": walk_query_paging,
     "yanan_shi_jiaoyu_ju": walk_path_paging,
+    "yichun_shi": walk_trs_legacy,  # issue 6's cross-report cases
 }
 
 
