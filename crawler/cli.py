@@ -40,6 +40,14 @@ from crawler.registry import FAMILIES, check_sources
     help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=0.1).",
 )
 @click.option("--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes on one shared Redis frontier (crawler/distributed/; a private"
+    " redis-server on loopback). See README, Several machines.",
+)
 def crawl(
     sources: tuple[str, ...],
     url: str | None,
@@ -49,6 +57,7 @@ def crawl(
     resume: str | None,
     settings: tuple[str, ...],
     quiet: bool,
+    workers: int,
 ) -> None:
     """Crawl SOURCE… (default: every source) and archive every report and attachment.
 
@@ -66,6 +75,13 @@ def crawl(
 
     if resume and (sources or url):
         raise click.UsageError("--resume takes the run's own sources; name none")
+    if workers > 1:
+        if resume or url:
+            raise click.UsageError("--workers takes sources only (resume: xxgk crawl-cluster)")
+        from crawler.distributed.cli import run_local
+
+        click.echo(run_local(sources, workers, data_dir, sources_dir, None, settings))
+        return
     try:
         result = run_crawl(
             sources,

@@ -1,4 +1,11 @@
-"""``Retry-After`` honoured: the host's download slot is held for that long.
+"""Per-host politeness beyond Scrapy's settings.
+
+``FixedDelayMiddleware``: a host whose source sets ``politeness.delay`` keeps
+exactly that delay; AutoThrottle may raise a delay but would otherwise lower it
+towards the global ``DOWNLOAD_DELAY`` (for every request, robots.txt included).
+
+``RetryAfterMiddleware``: ``Retry-After`` honoured, the host's download slot is
+held for that long.
 
 Scrapy retries 429/503 but ignores ``Retry-After``. This middleware runs before
 ``RetryMiddleware`` sees the response: it pushes the slot's next allowed
@@ -14,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 
 
 def retry_after_seconds(value: str, now: float | None = None) -> float | None:
@@ -28,6 +36,22 @@ def retry_after_seconds(value: str, now: float | None = None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class FixedDelayMiddleware:
+    """Marks requests to hosts with a configured delay so AutoThrottle leaves it alone."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FixedDelayMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        hosts = getattr(self.crawler.spider, "fixed_delay_hosts", ())
+        if urlparse_cached(request).hostname in hosts:
+            request.meta["autothrottle_dont_adjust_delay"] = True
 
 
 class RetryAfterMiddleware:

@@ -19,6 +19,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler import detect
+
 
 class HostBlocked(IgnoreRequest):
     """A request dropped because its host is blocked for this run."""
@@ -60,17 +62,20 @@ class ChallengeMiddleware:
         if not name:
             return response
         host = urlparse_cached(request).hostname or ""
-        if (
-            request.meta.get("dont_obey_robotstxt")
-            and urlparse_cached(request).path == "/robots.txt"
-        ):
-            name = f"robots.txt answered a challenge: {name}"
-        self.crawler.spider.block_host(host, name, request=request, response=response)
+        self.crawler.spider.block_host(
+            host, challenge_of(request, response) or name, request=request, response=response
+        )
         raise HostBlocked(f"{host}: {name}")
 
 
 class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler, refusing to send to a host blocked meanwhile."""
+    """Scrapy's HTTP/1.1 handler, refusing to send to a host blocked meanwhile.
+
+    It also blocks the host the moment a challenge arrives: the downloader may
+    send the host's next request as soon as this one returns, before the
+    middlewares see the response. (A gzip-compressed challenge is only seen by
+    the middlewares, after decompression.)
+    """
 
     async def download_request(self, request: Request) -> Response:
         spider: Any = self.crawler.spider
@@ -79,4 +84,21 @@ class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
         if reason is not None:
             spider.note_dropped(request, f"blocked: host {host} is blocked for this run ({reason})")
             raise HostBlocked(f"host {host} is blocked for this run: {reason}")
-        return await super().download_request(request)
+        response = await super().download_request(request)
+        if spider is not None and b"Content-Encoding" not in response.headers:
+            name = challenge_of(request, response)
+            if name:
+                spider.block_host(host, name, request=request, response=response)
+        return response
+
+
+def challenge_of(request: Request, response: Response) -> str | None:
+    """The challenge this response is, named for the operator (robots.txt said so)."""
+    headers = {
+        k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()
+    }
+    name = detect.challenge(response.status, headers, response.body)
+    robots = urlparse_cached(request).path == "/robots.txt"
+    if name and robots and request.meta.get("dont_obey_robotstxt"):
+        return f"robots.txt answered a challenge: {name}"
+    return name

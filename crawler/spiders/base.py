@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -44,7 +45,14 @@ from archive.store import RawStore
 from crawler import detect
 from crawler.items import Document, ListEntry
 from crawler.middlewares.archive import original_url
-from crawler.registry import Source, SourceError, adhoc_source, load_sources, select_sources
+from crawler.registry import (
+    Source,
+    SourceError,
+    adhoc_source,
+    check_sources,
+    load_sources,
+    select_sources,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +99,24 @@ class PortalSpider(scrapy.Spider):
 
     # -- set-up --------------------------------------------------------------
 
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Per-host politeness overrides of the sources become ``DOWNLOAD_SLOTS``."""
+        super().update_settings(settings)
+        good, _errors = check_sources(settings.get("XXGK_SOURCES_DIR") or None)
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        for source in good:
+            override = {
+                key: value
+                for key, value in source.politeness.model_dump().items()
+                if value is not None
+            }
+            if override:
+                for host in source.hosts:
+                    slots[host] = {**override, **slots.get(host, {})}
+        if slots:
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
     def __init__(
         self,
         source: str | None = None,
@@ -105,6 +131,7 @@ class PortalSpider(scrapy.Spider):
         self.url_family = url_family
         self.sources: dict[str, Source] = {}
         self.host_sources: dict[str, str] = {}
+        self.fixed_delay_hosts: set[str] = set()
         self.tally: Counter[str] = Counter()
         self.blocked_hosts: dict[str, str] = {}
         self.replayable: dict[str, int] = {}
@@ -131,6 +158,8 @@ class PortalSpider(scrapy.Spider):
             self.sources[source.id] = source
             for host in source.hosts:
                 self.host_sources.setdefault(host, source.id)
+                if source.politeness.delay is not None:
+                    self.fixed_delay_hosts.add(host)
         self.allowed_domains = sorted(self.host_sources)
         if self.ledger.run(self.run_id) is None:
             self.ledger.start_run(
@@ -222,6 +251,7 @@ class PortalSpider(scrapy.Spider):
         """A request not sent (host blocked, robots.txt): recorded so nothing vanishes."""
         if request.meta.get("dont_obey_robotstxt"):
             return
+        request.meta["xxgk_recorded"] = True
         for middleware in self.crawler.engine.downloader.middleware.middlewares:
             if hasattr(middleware, "record_failure"):
                 middleware.record_failure(request, why)
@@ -280,8 +310,6 @@ class PortalSpider(scrapy.Spider):
     ) -> Request:
         """A request for a list page of ``source`` (GET unless ``method``/``body`` say)."""
         request_meta = {"source": source.id, "kind": "list", "family": family, **(meta or {})}
-        if source.politeness.delay is not None:
-            request_meta["autothrottle_dont_adjust_delay"] = True
         return Request(
             url,
             callback=callback or self.parse_list,
@@ -309,8 +337,6 @@ class PortalSpider(scrapy.Spider):
             "parent_url": parent_url,
             "conditional": conditional,
         }
-        if source.politeness.delay is not None:
-            meta["autothrottle_dont_adjust_delay"] = True
         return Request(
             url,
             callback=self.parse_document,
@@ -443,6 +469,11 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         request = failure.request
         self.logger.info("failed: %s (%s)", request.url, failure.getErrorMessage())
+        if failure.check(IgnoreRequest) and not request.meta.get("xxgk_recorded"):
+            # Dropped after the download (a decompression bomb past DOWNLOAD_MAXSIZE,
+            # a redirect loop): recorded so the refusal and its reason are in the ledger.
+            self.note_dropped(request, f"refused: {failure.getErrorMessage()}")
+            self.problem(request.meta.get("source"), f"{request.url}: {failure.getErrorMessage()}")
 
     # -- the family interface (overridden by each family spider) ------------------
 
@@ -473,10 +504,11 @@ def finish(spider: PortalSpider, reason: str) -> None:
     """Per-source results into the ledger, walks marked complete, the run closed."""
     ledger, run_id = spider.ledger, spider.run_id
     all_ok = True
+    blocks = ledger.blocks(run_id)
     for source_id in spider.sources:
         counts = ledger.source_counts(run_id, source_id)
         problems = spider.problems.get(source_id, [])
-        blocked_here = [b for b in ledger.blocks(run_id) if b["source_id"] == source_id]
+        blocked_here = [b for b in blocks if b["source_id"] == source_id]
         if blocked_here:
             status = "blocked"
         elif counts["errors"] or problems or counts["lists_fetched"] == 0:

@@ -65,7 +65,7 @@ def test_crawl_by_url_detects_the_family(tmp_path: Path) -> None:
     assert kinds["report"] == 5 and kinds["attachment"] == 5 and kinds["list"] == 2
 
 
-def test_robots_disallow_is_obeyed_and_blocked_host_gets_nothing_more(tmp_path: Path) -> None:
+def test_a_challenged_host_gets_no_request_after_the_challenge(tmp_path: Path) -> None:
     with MiniPortal(host="127.0.0.33", reports=8, waf_after=6) as portal:
         sources = source_file(tmp_path / "sources", portal)
         done = subprocess.run(
@@ -142,3 +142,22 @@ def test_sources_commands(tmp_path: Path) -> None:
     )
     assert checked.returncode == 1 and "bad_source.yml" in checked.stderr
     assert "start_url" in checked.stderr
+
+
+def test_a_sources_politeness_override_holds_for_its_host(tmp_path: Path) -> None:
+    with MiniPortal(host="127.0.0.35", reports=1) as portal:
+        sources = source_file(tmp_path / "sources", portal)
+        path = sources / "mou_xian.yml"
+        path.write_text(path.read_text(encoding="utf-8") + "politeness: {delay: 1.0}\n")
+        done = subprocess.run(
+            crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    starts = [e["time_start"] for e in portal.log]
+    assert len(starts) == 5  # robots, list, report, download link, the file it redirects to
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.9, gaps  # the global delay is 0.05 s
