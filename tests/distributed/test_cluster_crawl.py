@@ -220,3 +220,27 @@ def test_a_worker_killed_mid_run_loses_nothing(
     assert_archived_exactly_once(tmp_path, run_id, expected)
     log = list(network.log)
     assert politeness.overlaps(log) == []
+
+
+def test_xxgk_crawl_workers_runs_the_cluster_on_one_machine(network: Any, tmp_path: Path) -> None:
+    from crawler.run import crawl_command
+
+    command = crawl_command(
+        "zhangshu_shi",
+        "--workers",
+        "2",
+        "--data-dir",
+        str(tmp_path),
+        "--sources-dir",
+        str(network.sources_dir),
+    )
+    for name, value in SETTINGS.items():
+        command += ["-s", f"{name}={value}"]
+    network.reset_switches()
+    expected = network.expected_documents(["zhangshu_shi"])
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "zhangshu_shi" in done.stdout and "finished" in done.stdout
+    with ledger(tmp_path) as db:
+        run_id = db.execute("SELECT id FROM runs").fetchone()[0]
+    assert_archived_exactly_once(tmp_path, run_id, expected)
