@@ -33,7 +33,7 @@ def source_file(directory: Path, portal: MiniPortal, family: str = "trs_legacy")
 
 
 def test_retry_after_is_honoured(tmp_path: Path) -> None:
-    with MiniPortal(host="127.0.0.31", reports=2, retry_after=2) as portal:
+    with MiniPortal(host="127.0.1.1", reports=2, retry_after=2) as portal:
         sources = source_file(tmp_path / "sources", portal)
         done = subprocess.run(
             crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
@@ -50,7 +50,7 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
 
 
 def test_crawl_by_url_detects_the_family(tmp_path: Path) -> None:
-    with MiniPortal(host="127.0.0.32", reports=5) as portal:
+    with MiniPortal(host="127.0.1.2", reports=5) as portal:
         done = subprocess.run(
             crawl_command("--data-dir", str(tmp_path / "d"), "--url", portal.start_url, *FAST),
             cwd=ROOT,
@@ -59,14 +59,14 @@ def test_crawl_by_url_detects_the_family(tmp_path: Path) -> None:
             timeout=120,
         )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "url_h127_0_0_32" in done.stdout
+    assert "url_h127_0_1_2" in done.stdout
     db = sqlite3.connect(tmp_path / "d" / "crawl.db")
     kinds = dict(db.execute("SELECT kind, COUNT(*) FROM url_state GROUP BY kind").fetchall())
     assert kinds["report"] == 5 and kinds["attachment"] == 5 and kinds["list"] == 2
 
 
 def test_a_challenged_host_gets_no_request_after_the_challenge(tmp_path: Path) -> None:
-    with MiniPortal(host="127.0.0.33", reports=8, waf_after=6) as portal:
+    with MiniPortal(host="127.0.1.3", reports=8, waf_after=6) as portal:
         sources = source_file(tmp_path / "sources", portal)
         done = subprocess.run(
             crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
@@ -95,7 +95,7 @@ def test_scrapy_list_and_scrapy_crawl_work(tmp_path: Path) -> None:
         "trs_legacy",
         "trs_sohu",
     }
-    with MiniPortal(host="127.0.0.34", reports=3) as portal:
+    with MiniPortal(host="127.0.1.4", reports=3) as portal:
         sources = source_file(tmp_path / "sources", portal)
         done = subprocess.run(
             [
@@ -145,7 +145,7 @@ def test_sources_commands(tmp_path: Path) -> None:
 
 
 def test_a_sources_politeness_override_holds_for_its_host(tmp_path: Path) -> None:
-    with MiniPortal(host="127.0.0.35", reports=1) as portal:
+    with MiniPortal(host="127.0.1.5", reports=1) as portal:
         sources = source_file(tmp_path / "sources", portal)
         path = sources / "mou_xian.yml"
         path.write_text(path.read_text(encoding="utf-8") + "politeness: {delay: 1.0}\n")

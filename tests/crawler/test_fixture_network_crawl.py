@@ -30,7 +30,7 @@ from crawler.run import crawl_command
 pytestmark = pytest.mark.slow
 
 DELAY = 0.2
-SERVER_NOISE = 0.15
+SERVER_NOISE = 0.2
 SETTINGS = [
     f"DOWNLOAD_DELAY={DELAY}",
     "DOWNLOAD_DELAY_JITTER=0",
@@ -180,11 +180,15 @@ def test_first_run_archives_every_document_exactly_once(first_run: dict[str, Any
     assert "run " in done.stdout and "finished" in done.stdout
 
 
-def test_captures_record_what_each_fetch_was(first_run: dict[str, Any]) -> None:
+def test_captures_record_what_each_fetch_was(network: Any, first_run: dict[str, Any]) -> None:
     with ledger(first_run["data"]) as db:
         rows = db.execute("SELECT * FROM captures").fetchall()
     kinds = Counter(r["kind"] for r in rows)
-    assert kinds["robots"] == 8 and kinds["list"] >= 16 and kinds["attachment"] > 50
+    assert (
+        kinds["robots"] == len(network.portals)
+        and kinds["list"] >= 2 * len(network.portals)
+        and kinds["attachment"] > 50
+    )
     for row in rows:
         assert row["fetched_at"].endswith("Z") and row["status"] and row["headers"]
         if row["status"] == 200:
@@ -199,9 +203,11 @@ def test_captures_record_what_each_fetch_was(first_run: dict[str, Any]) -> None:
     assert titled and all("年" in r["title"] for r in titled)
 
 
-def test_politeness_seen_from_the_servers_log(first_run: dict[str, Any]) -> None:
+def test_politeness_seen_from_the_servers_log(network: Any, first_run: dict[str, Any]) -> None:
     hosts = by_host(first_run["log"])
-    assert len(hosts) == 8
+    # Every portal was crawled, and nothing else: report pages link off-domain
+    # mirrors (127.0.0.20), which are never followed.
+    assert set(hosts) == {p.spec.host for p in network.portals.values()}
     for host, entries in hosts.items():
         assert entries[0]["path"] == "/robots.txt", host
         assert sum(e["path"] == "/robots.txt" for e in entries) == 1
@@ -209,10 +215,13 @@ def test_politeness_seen_from_the_servers_log(first_run: dict[str, Any]) -> None
         for before, after in zip(entries, entries[1:], strict=False):
             assert after["time_start"] >= before["time_end"], f"{host}: two requests at once"
             gaps.append(after["time_start"] - before["time_start"])
-        # The server sees each request a little after the crawler sent it (up to
-        # ~0.1 s later for a new connection on a busy 2-core machine), so a single
-        # gap may look that much shorter; on average the delay must hold exactly.
-        assert min(gaps) >= DELAY - SERVER_NOISE, f"{host}: {min(gaps):.3f}s between requests"
+        # The server sees each request somewhat after the crawler sent it (a new
+        # connection on a loaded 2-core machine: up to ~0.2 s), so one gap can look
+        # shorter by that much; over any 5 requests that noise is paid only once.
+        starts = [e["time_start"] for e in entries]
+        for i in range(len(starts) - 4):
+            span = starts[i + 4] - starts[i]
+            assert span >= 4 * DELAY - SERVER_NOISE, f"{host}: 5 requests in {span:.3f}s"
         assert sum(gaps) / len(gaps) >= DELAY, f"{host}: delay not held on average"
         assert all("xxgk-archive" in e["headers"].get("User-Agent", "") for e in entries)
 
