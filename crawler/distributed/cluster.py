@@ -123,6 +123,8 @@ def status(redis_url: str, run_id: str | None = None) -> dict[str, Any]:
         "requeued": int(server.get(keys.requeued) or 0),
         "journal": int(server.llen(keys.journal)),
         "blocked_hosts": int(server.hlen(keys.blocked)),
+        # in-flight entries a worker found without a request when idle (never expected)
+        "orphans": int(server.hget(keys.config, "orphans") or 0),
     }
 
 

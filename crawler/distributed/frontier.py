@@ -15,7 +15,8 @@ queue (``requeue_dead``). A request can so be processed twice (a worker that
 fetched it and died before its callback finished), never lost; the ledger merge
 keeps one capture per request and run.
 
-Dupefilter: scrapy-redis's ``RFPDupeFilter`` under the run's own key.
+Order: by priority, then host-fair (``PUSH``). Dupefilter: scrapy-redis's
+``RFPDupeFilter`` under the run's own key.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 from typing import Any
 
 from scrapy.http import Request
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
@@ -32,6 +34,15 @@ from crawler.distributed.keys import RunKeys
 logger = logging.getLogger(__name__)
 
 INFLIGHT_META = "xxgk_inflight"
+
+# Queue a request: within one priority, the k-th request of a host ranks with the
+# k-th of every other host, so a worker's next requests spread over hosts instead
+# of waiting in line for one host's lease.
+PUSH = """
+local k = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 1e9 + k, ARGV[2])
+return k
+"""
 
 # Pop the best request into the worker's in-flight hash, atomically.
 POP = """
@@ -68,6 +79,14 @@ class InflightPriorityQueue(PriorityQueue):
         self.keys = keys
         self.worker = worker
         self._pop = server.register_script(POP)
+        self._push = server.register_script(PUSH)
+
+    def push(self, request: Request) -> None:
+        host = urlparse_cached(request).hostname or ""
+        self._push(
+            keys=[self.key, self.keys.host_sequence(host)],
+            args=[-request.priority, self._encode_request(request)],
+        )
 
     def pop(self, timeout: int = 0) -> Request | None:
         found = self._pop(keys=[self.key, self.keys.inflight(self.worker), self.keys.inflight_ids])

@@ -37,6 +37,10 @@ class RunKeys:
         """Sorted set: the frontier (scrapy-redis priority queue)."""
         return f"{self.base}:requests"
 
+    def host_sequence(self, host: str) -> str:
+        """Counter: requests queued so far for ``host`` (host-fair order in the queue)."""
+        return f"{self.base}:host-seq:{host}"
+
     @property
     def dupefilter(self) -> str:
         """Set: fingerprints of every request the run has scheduled."""

@@ -151,6 +151,7 @@ def test_three_workers_archive_every_document_exactly_once(three_workers: dict[s
             worker.stderr.read().decode()[-3000:] if worker.stderr else ""
         )
     assert three_workers["status"]["queued"] == 0
+    assert three_workers["status"]["orphans"] == 0  # every request acknowledged by its callback
     assert not any(three_workers["status"]["in_flight"].values())
     assert_archived_exactly_once(
         three_workers["data"], three_workers["run_id"], three_workers["expected"]
@@ -215,6 +216,7 @@ def test_a_worker_killed_mid_run_loses_nothing(
     frontier = status(redis_server.url, run_id)
     assert frontier["requeued"] >= in_flight_at_kill >= 1
     assert frontier["queued"] == 0 and not any(frontier["in_flight"].values())
+    assert frontier["orphans"] == 0
     merged = finish_run(redis_server.url, run_id, data_dir=tmp_path, timeout=30)
     assert merged.applied > 0
     assert_archived_exactly_once(tmp_path, run_id, expected)

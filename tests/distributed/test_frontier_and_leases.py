@@ -63,6 +63,21 @@ def test_requests_in_flight_at_a_dead_worker_go_back_to_the_queue(redis: Any) ->
     assert back is not None and back.url.endswith("/2") and back.priority == 20
 
 
+def test_within_a_priority_the_queue_takes_hosts_in_turn(redis: Any) -> None:
+    keys = RunKeys("r2")
+    queue = queue_for(redis, keys, "w1")
+    for n in range(3):
+        queue.push(Request(f"http://127.0.0.2/{n}", priority=10))
+    for n in range(3):
+        queue.push(Request(f"http://127.0.0.3/{n}", priority=10))
+    queue.push(Request("http://127.0.0.3/list", priority=20))
+    order = []
+    while (request := queue.pop()) is not None:
+        order.append(request.url.removeprefix("http://127.0.0."))
+    assert order[0] == "3/list"  # priority first
+    assert [u.split("/")[0] for u in order[1:]] == ["2", "3", "2", "3", "2", "3"]
+
+
 def test_a_new_run_never_inherits_the_last_runs_keys() -> None:
     yesterday, tonight = RunKeys("20261121T010000Z-aaaaaa"), RunKeys("20261122T010000Z-bbbbbb")
     for name in ("requests", "dupefilter", "journal", "blocked", "workers"):
