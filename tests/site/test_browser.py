@@ -149,7 +149,7 @@ def test_canned_query(visit: Visit, site_url: str) -> None:
 def test_charts_render_offline(visit: Visit, site_url: str) -> None:
     visit.open(site_url + "/-/charts")
     charts = visit.page.locator(".chart[data-spec]")
-    assert charts.count() == 6
+    assert charts.count() == 13  # 6 + one per across-report concept (issue 6)
     visit.page.wait_for_function(
         "[...document.querySelectorAll('.chart')].every(c => c.dataset.rendered)",
         timeout=30_000,
