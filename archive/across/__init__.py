@@ -51,20 +51,28 @@ def run(
     start = time.perf_counter()
     conn = sqlite3.connect(db_path, isolation_level=None)
     counts: dict[str, float] = {}
+    timings: dict[str, float] = {}
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN")
-        counts["bodies"] = divisions.add(conn)
-        counts["reports_with_copies"] = copies.add(conn)
-        counts["versions"] = versions.add(conn, load_prepared)
-        counts["cross_check_failures"] = checks.add(conn)
-        counts["late"] = deadlines.add(conn, data_dir, sources_dir)
-        counts["scored"] = quality.add(conn)
+        steps: list[tuple[str, Callable[[], int]]] = [
+            ("bodies", lambda: divisions.add(conn)),
+            ("reports_with_copies", lambda: copies.add(conn)),
+            ("versions", lambda: versions.add(conn, load_prepared)),
+            ("cross_check_failures", lambda: checks.add(conn)),
+            ("late", lambda: deadlines.add(conn, data_dir, sources_dir)),
+            ("scored", lambda: quality.add(conn)),
+        ]
+        for name, step in steps:
+            started = time.perf_counter()
+            counts[name] = step()
+            timings[name] = round(time.perf_counter() - started, 3)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:
         conn.close()
     counts["seconds"] = round(time.perf_counter() - start, 3)
     say("across reports: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))
+    counts.update({f"seconds_{name}": value for name, value in timings.items()})
     return counts
