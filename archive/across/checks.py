@@ -76,6 +76,7 @@ def add_narrative(conn: sqlite3.Connection) -> int:
     select = ", ".join(f"q.{c}" for c in columns)
     marks = ",".join("?" * len(NARRATIVE_SECTIONS))
     found = []
+    seen: set[tuple[str, str]] = set()  # (report, column): the first statement only
     for rid, bid, name, year, province, level, text, *values in conn.execute(
         f"SELECT s.report_id, s.body_id, s.body_name, s.year, s.province, s.level, s.text,"
         f" {select} FROM sections s JOIN requests q ON q.report_id = s.report_id"
@@ -83,14 +84,13 @@ def add_narrative(conn: sqlite3.Connection) -> int:
         NARRATIVE_SECTIONS,
     ):
         table = dict(zip(columns, values, strict=True))
-        seen: set[str] = set()
         for pattern, column in NARRATIVE:
-            if column in seen:
+            if (rid, column) in seen:
                 continue
             for m in pattern.finditer(text or ""):
                 stated = int(m.group(1))
                 printed = table[column]
-                seen.add(column)
+                seen.add((rid, column))
                 if printed is not None and stated != printed:
                     start = max(0, text.rfind("。", 0, m.start()) + 1)
                     end = text.find("。", m.end())

@@ -68,6 +68,8 @@ def divisions() -> dict[str, Division]:
 
     out: dict[str, Division] = {}
     for prov in AREAS:
+        if not str(prov["code"]).isdigit():  # 台湾省: "资料暂缺" (no data)
+            continue
         pcode = _six(prov["code"])
         short = PROVINCES.get(pcode[:2], prov["name"])
         out[pcode] = Division(pcode, prov["name"], "province", short, None, None)
