@@ -28,10 +28,11 @@ from parsers.blocks import Block, GridCell, Table
 from parsers.errors import DocumentTooLarge
 from parsers.limits import MAX_OCR_PAGES, CorruptDocument, check_pixels, check_size
 from parsers.pagetext import PageLine, tidy_pages
-from parsers.record import DocumentMeta
+from parsers.record import DocumentMeta, Report
 from parsers.ruling import Glyph, Segment, TableGrid, find_tables, join_lines, line_text, lines_of
 
 INK = 150  # gray level below which a pixel is ink
+REVIEW_CONFIDENCE = 0.9  # an OCR'd cell below this needs a human look
 _ENGINE: Any = None
 _ENGINE_LOCK = threading.Lock()
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
@@ -53,6 +54,29 @@ def engine() -> Any:
                 }
             )
     return _ENGINE
+
+
+def review_reasons(report: Report) -> list[str]:
+    """Why an OCR'd record must not be published as certain (empty: nothing to review).
+
+    A cell read below ``REVIEW_CONFIDENCE`` (or ink that could not be read), or
+    any failing identity in a record with OCR'd cells: the numbers may be misread.
+    """
+    cells = [
+        cell
+        for cells in (*report.requests.values(), *report.review_litigation.values())
+        for cell in cells
+    ] + [cell for row in report.proactive for cell in row.cells.values()]
+    read = [c for c in cells if c.confidence is not None]
+    if not read:
+        return []
+    reasons = []
+    low = [c for c in read if c.confidence is not None and c.confidence < REVIEW_CONFIDENCE]
+    if low:
+        reasons.append(f"{len(low)} OCR'd cells below confidence {REVIEW_CONFIDENCE}")
+    if report.checks_failing:
+        reasons.append("identities fail on OCR'd cells: " + ", ".join(report.checks_failing))
+    return reasons
 
 
 def image_file_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Block]:
