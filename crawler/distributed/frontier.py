@@ -5,8 +5,8 @@ worker killed with requests in flight loses them. Here the pop moves the
 request, in one Lua script, from the queue into the worker's *in-flight* hash,
 where it stays until the worker is done with it:
 
-- its callback (or errback) has run and everything it yielded is scheduled
-  (``AckMiddleware``, ``ClusterSpider.on_error``), or
+- the engine is done with it: its callback (or errback) has run and everything
+  it yielded is in the frontier and the pipeline (``ack_when_done``), or
 - it came back to the scheduler as its own retry or redirect.
 
 Each worker renews a heartbeat key (``alive``, with a TTL); any worker finding a
@@ -38,10 +38,13 @@ INFLIGHT_META = "xxgk_inflight"
 # Queue a request: within one priority, the k-th request of a host ranks with the
 # k-th of every other host, so a worker's next requests spread over hosts instead
 # of waiting in line for one host's lease.
+# With a fingerprint (ARGV[3]), the dupefilter's SADD is part of the same script: a
+# worker killed between "seen" and "queued" would otherwise lose the request.
 PUSH = """
+if ARGV[3] ~= '' and redis.call('SADD', KEYS[3], ARGV[3]) == 0 then return 0 end
 local k = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 1e9 + k, ARGV[2])
-return k
+return 1
 """
 
 # Pop the best request into the worker's in-flight hash, atomically.
@@ -81,11 +84,14 @@ class InflightPriorityQueue(PriorityQueue):
         self._pop = server.register_script(POP)
         self._push = server.register_script(PUSH)
 
-    def push(self, request: Request) -> None:
+    def push(self, request: Request, fingerprint: str = "") -> bool:
+        """Queue ``request``; with a fingerprint, only if the dupefilter has not seen it."""
         host = urlparse_cached(request).hostname or ""
-        self._push(
-            keys=[self.key, self.keys.host_sequence(host)],
-            args=[-request.priority, self._encode_request(request)],
+        return bool(
+            self._push(
+                keys=[self.key, self.keys.host_sequence(host), self.keys.dupefilter],
+                args=[-request.priority, self._encode_request(request), fingerprint],
+            )
         )
 
     def pop(self, timeout: int = 0) -> Request | None:
@@ -138,12 +144,12 @@ class ClusterScheduler(Scheduler):
         continues = self._continuation_of(request)
         request.meta.pop(INFLIGHT_META, None)
         try:
-            if not request.dont_filter and self.df.request_seen(request):
+            fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+            if not self.queue.push(request, fingerprint):
                 self.df.log(request, self.spider)
                 return False
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
-            self.queue.push(request)
             return True
         finally:
             if continues is not None:
@@ -233,28 +239,21 @@ def drained(server: Any, keys: RunKeys) -> bool:
     )
 
 
-class AckMiddleware:
-    """Spider middleware: a response's request is acknowledged once its callback's
-    output has all been handed on (items to the pipeline, requests to the frontier)."""
+def ack_when_done(crawler: Any) -> None:
+    """Acknowledge each request when the engine lets go of it.
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+    The engine removes a request from its slot only after the download and the
+    whole scrape (callback or errback, every item through the pipeline, every
+    request scheduled), so that is when it is done. Scrapy has no signal for
+    that moment: the slot's ``remove_request`` is wrapped (call once the spider is open).
+    """
+    slot = crawler.engine._slot
+    remove = slot.remove_request
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> AckMiddleware:
-        return cls(crawler)
-
-    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
+    def remove_and_ack(request: Request) -> None:
         try:
-            yield from result
+            remove(request)
         finally:
-            ack_request(self.crawler, response.request)
+            ack_request(crawler, request)
 
-    async def process_spider_output_async(
-        self, response: Any, result: Any, spider: Any = None
-    ) -> Any:
-        try:
-            async for output in result:
-                yield output
-        finally:
-            ack_request(self.crawler, response.request)
+    slot.remove_request = remove_and_ack

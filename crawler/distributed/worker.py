@@ -111,10 +111,6 @@ class ClusterSpider(GenericSpider):
             assert isinstance(self.ledger, JournalLedger)
             self.ledger.journal("problem", source_id=source_id, text=text)
 
-    def on_error(self, failure: Any) -> None:
-        super().on_error(failure)
-        frontier.ack_request(self.crawler, getattr(failure, "request", None))
-
     def on_closed(self, spider: Any, reason: str) -> None:
         """The run is finished by ``merge``, not by a worker: only this worker's tally."""
         assert isinstance(self.ledger, JournalLedger)
@@ -144,6 +140,7 @@ class WorkerExtension:
     def opened(self, spider: Any) -> None:
         self.server.sadd(self.keys.workers, self.worker)
         self.beat()
+        frontier.ack_when_done(self.crawler)
         # Left in flight by this worker's previous process (killed): back to the queue.
         back = frontier.requeue(self.server, self.keys, self.worker, only_if_dead=False)
         if back:
@@ -165,8 +162,9 @@ class WorkerExtension:
             leases.renew_all()
         frontier.requeue_dead(self.server, self.keys, but=self.worker)
         slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None and self.server.zcard(self.keys.requests):
-            slot.nextcall.schedule()  # don't wait for the engine's 5 s heartbeat
+        if slot is not None:
+            # Pull new requests (or find the run done) now, not at the engine's 5 s heartbeat.
+            slot.nextcall.schedule()
 
     def idle(self, spider: Any) -> None:
         frontier.requeue_dead(self.server, self.keys, but=self.worker)
@@ -220,9 +218,6 @@ def worker_settings(
     downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     downloader["crawler.distributed.lease.HostLeaseMiddleware"] = 950
     settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
-    spider_mw = dict(settings.getdict("SPIDER_MIDDLEWARES"))
-    spider_mw["crawler.distributed.frontier.AckMiddleware"] = 1
-    settings.set("SPIDER_MIDDLEWARES", spider_mw, priority="cmdline")
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions["crawler.distributed.worker.WorkerExtension"] = 100
     settings.set("EXTENSIONS", extensions, priority="cmdline")

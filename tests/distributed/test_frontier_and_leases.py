@@ -78,6 +78,14 @@ def test_within_a_priority_the_queue_takes_hosts_in_turn(redis: Any) -> None:
     assert [u.split("/")[0] for u in order[1:]] == ["2", "3", "2", "3", "2", "3"]
 
 
+def test_seen_and_queued_are_one_step(redis: Any) -> None:
+    keys = RunKeys("r3")
+    queue = queue_for(redis, keys, "w1")
+    assert queue.push(Request("http://127.0.0.2/a"), "fp-a") is True
+    assert queue.push(Request("http://127.0.0.2/a"), "fp-a") is False  # seen: not queued again
+    assert len(queue) == 1 and redis.sismember(keys.dupefilter, "fp-a")
+
+
 def test_a_new_run_never_inherits_the_last_runs_keys() -> None:
     yesterday, tonight = RunKeys("20261121T010000Z-aaaaaa"), RunKeys("20261122T010000Z-bbbbbb")
     for name in ("requests", "dupefilter", "journal", "blocked", "workers"):
