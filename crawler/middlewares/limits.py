@@ -6,11 +6,13 @@ a calendar that pages back forever. Scrapy's own offsite filter allows the hosts
 of *every* source of the run, so one source could send the crawler to another's
 host or to an address no source names. Here:
 
-- ``AllowListMiddleware`` (first in the chain, before robots.txt is asked for):
-  a request made for a source must be http(s) on one of that source's hosts
-  (``Source.allows``), whether the spider made it or a redirect, a meta refresh
-  or anything else did. It also enforces the per-source, per-run budgets:
-  ``XXGK_MAX_LIST_PAGES`` list pages and ``XXGK_MAX_DOCUMENTS`` documents.
+- ``AllowListMiddleware`` (first in the downloader chain, before robots.txt is
+  asked for): a request made for a source must be http(s) on one of that
+  source's hosts (``Source.allows``), whether the spider made it or a redirect,
+  a meta refresh or anything else did.
+- ``SourceBudgetMiddleware`` (a spider middleware): the per-source, per-run
+  budgets, ``XXGK_MAX_LIST_PAGES`` list pages and ``XXGK_MAX_DOCUMENTS``
+  documents; requests past them are never scheduled.
 - ``RedirectGuardMiddleware`` (before Scrapy's redirect middleware sees the
   answer): a 3xx whose ``Location`` leaves the allow-list is refused as such.
 
@@ -20,12 +22,16 @@ Every refusal becomes a failed capture in the ledger with its reason
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 from urllib.parse import urljoin
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
 
 
 class Refused(IgnoreRequest):
@@ -41,12 +47,30 @@ def _refuse(spider: Any, request: Request, why: str, *, problem: bool = True) ->
 
 
 class AllowListMiddleware:
+    """Downloader middleware: every request made for a source stays on its hosts."""
+
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.max_list_pages = crawler.settings.getint("XXGK_MAX_LIST_PAGES", 2000)
-        self.max_documents = crawler.settings.getint("XXGK_MAX_DOCUMENTS", 20000)
-        self.counts: Counter[tuple[str, str]] = Counter()
-        self.exhausted: set[tuple[str, str]] = set()
+        # Scrapy's own offsite filter and the dupefilter drop some requests before
+        # they reach here (a meta refresh to another host, a redirect back to a
+        # page already asked for): those are recorded as refusals too.
+        crawler.signals.connect(self.scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self.dropped, signal=signals.request_dropped)
+
+    def scheduled(self, request: Request, spider: Any = None) -> None:
+        """Refuse (and record) an off-list request before Scrapy's offsite filter drops it."""
+        self.process_request(request)
+
+    def dropped(self, request: Request, spider: Any = None) -> None:
+        """The dupefilter dropped a redirect's target: the redirect went in a loop."""
+        spider = self.crawler.spider
+        source = getattr(spider, "sources", {}).get(request.meta.get("source"))
+        via = request.meta.get("redirect_urls") or []
+        if source is None or request.meta.get("xxgk_recorded") or not via:
+            return
+        _refuse(
+            spider, request, f"redirect loop: {request.url[:200]} again (reached from {via[0]})"
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AllowListMiddleware:
@@ -55,31 +79,72 @@ class AllowListMiddleware:
     def process_request(self, request: Request, spider: Any = None) -> None:
         spider = self.crawler.spider
         source = getattr(spider, "sources", {}).get(request.meta.get("source"))
-        if source is None:
+        if source is None or source.allows(request.url) or request.meta.get("xxgk_recorded"):
             return None
-        if not source.allows(request.url):
-            via = request.meta.get("redirect_urls") or []
-            origin = f" (reached from {via[0]})" if via else ""
-            raise _refuse(spider, request, f"{request.url[:200]} is off the allow-list{origin}")
-        if request.meta.get("redirect_urls") or request.meta.get("xxgk_budgeted"):
-            return None  # counted when first asked for
-        request.meta["xxgk_budgeted"] = True
+        via = request.meta.get("redirect_urls") or []
+        origin = f" (reached from {via[0]})" if via else ""
+        raise _refuse(spider, request, f"{request.url[:200]} is off the allow-list{origin}")
+
+
+class SourceBudgetMiddleware:
+    """Spider middleware: per source and run, at most so many list pages and documents.
+
+    Requests past a budget are never scheduled. Each is logged in the run's log
+    with the reason; the first per source and kind also becomes a failed capture
+    in the ledger and a problem on the source; the count is in the run summary
+    (``refused_budget``).
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.limits = {
+            "list": crawler.settings.getint("XXGK_MAX_LIST_PAGES", 2000),
+            "document": crawler.settings.getint("XXGK_MAX_DOCUMENTS", 20000),
+        }
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SourceBudgetMiddleware:
+        return cls(crawler)
+
+    def allowed(self, request: Request) -> bool:
+        spider = self.crawler.spider
+        source_id = request.meta.get("source")
+        if not source_id or request.meta.get("dont_obey_robotstxt"):
+            return True
         kind = "list" if request.meta.get("kind") == "list" else "document"
-        limit = self.max_list_pages if kind == "list" else self.max_documents
-        key = (source.id, kind)
+        key = (source_id, kind)
         self.counts[key] += 1
-        if self.counts[key] > limit:
-            first = key not in self.exhausted
-            self.exhausted.add(key)
-            setting = "XXGK_MAX_LIST_PAGES" if kind == "list" else "XXGK_MAX_DOCUMENTS"
-            raise _refuse(
-                spider,
-                request,
-                f"{kind} budget of {limit} per source reached ({setting}): a trap or an "
-                f"unusually large column; {request.url[:200]} not fetched",
-                problem=first,
-            )
-        return None
+        limit = self.limits[kind]
+        if self.counts[key] <= limit:
+            return True
+        setting = "XXGK_MAX_LIST_PAGES" if kind == "list" else "XXGK_MAX_DOCUMENTS"
+        why = (
+            f"{kind} budget of {limit} per source reached ({setting}): a trap or an unusually"
+            f" large column; {request.url[:200]} not fetched"
+        )
+        spider.tally["refused_budget"] += 1
+        logger.info("refused: %s: %s", source_id, why)
+        if self.counts[key] == limit + 1:
+            _refuse(spider, request, why)
+        return False
+
+    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
+        for item in result:
+            if not isinstance(item, Request) or self.allowed(item):
+                yield item
+
+    async def process_spider_output_async(
+        self, response: Any, result: Any, spider: Any = None
+    ) -> Any:
+        async for item in result:
+            if not isinstance(item, Request) or self.allowed(item):
+                yield item
+
+    async def process_start(self, start: Any) -> Any:
+        async for item in start:
+            if not isinstance(item, Request) or self.allowed(item):
+                yield item
 
 
 class RedirectGuardMiddleware:
@@ -99,6 +164,11 @@ class RedirectGuardMiddleware:
             return response
         location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
         target = urljoin(request.url, location)
+        seen = [*(request.meta.get("redirect_urls") or []), request.url]
+        if target in seen:
+            raise _refuse(
+                spider, request, f"redirect loop: {target[:200]} again after {len(seen)} hop(s)"
+            )
         if source.allows(target):
             return response
         raise _refuse(
