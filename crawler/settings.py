@@ -19,9 +19,6 @@ The ``XXGK_*`` settings are the project's own:
 - ``XXGK_MAX_LIST_PAGES`` / ``XXGK_MAX_DOCUMENTS``: per source and run, the most
   list pages and documents fetched (a calendar trap or a 10,000-link page stops
   there, recorded as refused).
-- ``XXGK_MAX_LIST_PAGES`` / ``XXGK_MAX_DOCUMENTS``: per source and run, the most
-  list pages and documents fetched (a calendar trap or a 10,000-link page stops
-  there, recorded as refused).
 """
 
 BOT_NAME = "xxgk"
@@ -68,10 +65,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.limits.AllowListMiddleware": 30,
     # Before Scrapy's RedirectMiddleware (600): a redirect off the allow-list is refused.
     "crawler.middlewares.limits.RedirectGuardMiddleware": 610,
-    # First: a request off its source's allow-list or past its budgets is refused.
-    "crawler.middlewares.limits.AllowListMiddleware": 30,
-    # Before Scrapy's RedirectMiddleware (600): a redirect off the allow-list is refused.
-    "crawler.middlewares.limits.RedirectGuardMiddleware": 610,
     "crawler.middlewares.waf.BlockGuardMiddleware": 40,
     "crawler.middlewares.politeness.FixedDelayMiddleware": 45,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -81,11 +74,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.archive.ArchiveMiddleware": 589,
 }
 DOWNLOAD_HANDLERS = {
-    # Only http(s): a portal's file:/ftp:/data: link or redirect is never fetched.
-    "file": None,
-    "ftp": None,
-    "s3": None,
-    "data": None,
     # Only http(s): a portal's file:/ftp:/data: link or redirect is never fetched.
     "file": None,
     "ftp": None,
@@ -110,9 +98,6 @@ XXGK_PROGRESS_INTERVAL = 10.0
 # without downloading them again: they are re-checked after this many days only.
 XXGK_RECHECK_UNVALIDATED_DAYS = 7.0
 XXGK_RETRY_AFTER_MAX = 300.0
-# Per source and run (crawler.middlewares.limits): pagination traps and link floods stop here.
-XXGK_MAX_LIST_PAGES = 2000
-XXGK_MAX_DOCUMENTS = 20000
 # Per source and run (crawler.middlewares.limits): pagination traps and link floods stop here.
 XXGK_MAX_LIST_PAGES = 2000
 XXGK_MAX_DOCUMENTS = 20000
