@@ -169,9 +169,12 @@ def finish_run(
             " start workers to resume it, or merge with --force"
         )
     data = resolve_data_dir(data_dir)
+    journal_bytes = int(server.memory_usage(keys.journal) or 0)
     ledger = Ledger.open(data)
     try:
         result = merge_journal(server, keys, ledger)
+        result.tally["journal_entries"] = int(server.llen(keys.journal))
+        result.tally["journal_bytes"] = journal_bytes
         stand_in = SimpleNamespace(
             ledger=ledger,
             run_id=keys.run_id,
