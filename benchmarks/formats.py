@@ -10,6 +10,7 @@ A page is a page of the same report's text PDF.
     .venv/bin/python benchmarks/formats.py            # all formats
     .venv/bin/python benchmarks/formats.py pdf docx   # some
     .venv/bin/python benchmarks/formats.py --reports 10 --ocr-pages 3
+    .venv/bin/python benchmarks/formats.py --accuracy 3   # OCR cells right at 300/150 dpi
 
 Results go to stdout as a Markdown table (copy it into benchmarks/README.md).
 """
@@ -95,6 +96,49 @@ def run_one(fmt: str, reports: int, ocr_pages: int) -> dict:
     }
 
 
+def ocr_accuracy(reports: int) -> list[dict]:
+    """Whole scanned reports (image-only PDF) at 300 and 150 dpi, scored cell by cell."""
+    from crawler.fixture_portals import render_office
+    from parsers import parse_document
+    from tests.formats.scoring import score
+
+    specs = _specs(reports)
+    rows = []
+    for dpi in (300, 150):
+        cells = wrong = silent = flagged_docs = pages = 0
+        cpu = wall = 0.0
+        for spec in specs:
+            data = render_office.render_scan_pdf(spec, dpi)
+            pages += _pages(data)
+            cpu0, wall0 = _cpu(), time.perf_counter()
+            got = parse_document(data).to_json()
+            cpu += _cpu() - cpu0
+            wall += time.perf_counter() - wall0
+            result = score(got, spec)
+            cells += len(result.cells)
+            wrong += len(result.wrong)
+            silent += len(result.silent)
+            flagged_docs += bool(result.new_failing_checks)
+            for cell in result.wrong:
+                print(f"{dpi} dpi {spec['document']} {cell}", file=sys.stderr)
+        rows.append(
+            {
+                "dpi": dpi,
+                "reports": len(specs),
+                "pages": pages,
+                "cells": cells,
+                "right_pct": round(100 * (cells - wrong) / cells, 2),
+                "wrong": wrong,
+                "silent_wrong": silent,
+                "reports_with_new_failing_identity": flagged_docs,
+                "cpu_s_per_page": round(cpu / pages, 2),
+                "wall_s_per_page": round(wall / pages, 2),
+            }
+        )
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
+
+
 def _cpu() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -107,7 +151,20 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=8)
     parser.add_argument("--ocr-pages", type=int, default=3)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--accuracy", type=int, metavar="REPORTS", help="score OCR instead")
     args = parser.parse_args()
+    if args.accuracy:
+        rows = ocr_accuracy(args.accuracy)
+        print(
+            "| dpi | reports | pages | cells | right % | wrong | silent wrong | CPU s/page | wall s/page |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(
+                f"| {r['dpi']} | {r['reports']} | {r['pages']} | {r['cells']} | {r['right_pct']} "
+                f"| {r['wrong']} | {r['silent_wrong']} | {r['cpu_s_per_page']} | {r['wall_s_per_page']} |"
+            )
+        return
     if args.one:
         print(json.dumps(run_one(args.one, args.reports, args.ocr_pages)))
         return

@@ -108,19 +108,27 @@ def _merge_collinear(segments: list[Segment], horizontal: bool, tol: float) -> l
         else:
             x = (s.x0 + s.x1) / 2
             norm.append(Segment(x, min(s.y0, s.y1), x, max(s.y0, s.y1)))
-    key = (lambda s: (s.y0, s.x0)) if horizontal else (lambda s: (s.x0, s.y0))
-    norm.sort(key=key)
-    out: list[Segment] = []
+    # cluster by the line's coordinate first (pieces of one slightly skewed line
+    # differ by a pixel or two), then merge touching intervals along it
+    coord = (lambda s: s.y0) if horizontal else (lambda s: s.x0)
+    norm.sort(key=coord)
+    clusters: list[list[Segment]] = []
     for s in norm:
-        if out:
-            last = out[-1]
-            if horizontal and abs(s.y0 - last.y0) <= tol and s.x0 <= last.x1 + tol:
-                last.x1 = max(last.x1, s.x1)
+        if clusters and coord(s) - coord(clusters[-1][-1]) <= tol:
+            clusters[-1].append(s)
+        else:
+            clusters.append([s])
+    out: list[Segment] = []
+    for cluster in clusters:
+        at = sum(coord(s) for s in cluster) / len(cluster)
+        spans = sorted(((s.x0, s.x1) if horizontal else (s.y0, s.y1)) for s in cluster)
+        start, end = spans[0]
+        for lo, hi in spans[1:] + [(float("inf"), float("inf"))]:
+            if lo <= end + tol:
+                end = max(end, hi)
                 continue
-            if not horizontal and abs(s.x0 - last.x0) <= tol and s.y0 <= last.y1 + tol:
-                last.y1 = max(last.y1, s.y1)
-                continue
-        out.append(s)
+            out.append(Segment(start, at, end, at) if horizontal else Segment(at, start, at, end))
+            start, end = lo, hi
     return out
 
 
