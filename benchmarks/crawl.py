@@ -9,6 +9,8 @@ against the fixture network on loopback (its request log is the clock):
    (``--delay``, default 0.25 s; jitter and AutoThrottle as shipped), one request
    at a time per host. Per host, the achieved rate between its first and last
    request divided by the limit 1/delay: the share of the politeness limit reached.
+   Then the same crawl again (nothing changed): requests per archived body, and
+   documents downloaded again.
 3. **1,000 sources**: 1,000 source YAMLs in a temp dir, cycling over the network's
    portals (each with its own start URL, ``?bench=N``), politeness off; the
    crawl process's peak RSS and its duration.
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -53,12 +56,12 @@ def run(data: Path, sources: Path, settings: list[str]) -> dict[str, Any]:
     for setting in settings:
         command += ["-s", setting]
     started = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    stdout = process.stdout.read() if process.stdout else ""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:  # a pipe could fill up
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        out.seek(0)
+        stdout = out.read()
     return {
         "exit": os.waitstatus_to_exitcode(status),
         "wall_s": round(wall, 2),
@@ -153,6 +156,27 @@ def main() -> None:
                 "limit_pages_per_s": round(len(shares) / delay, 1),
                 "share_of_limit_mean": round(statistics.mean(shares.values()), 3),
                 "share_of_limit_min": round(min(shares.values()), 3),
+            }
+            # The next night with nothing changed: requests per archived body.
+            net.clear_log()
+            again = run(
+                work / "on",
+                sources,
+                [f"DOWNLOAD_DELAY={delay}", f"AUTOTHROTTLE_START_DELAY={delay}"],
+            )
+            with sqlite3.connect(work / "on" / "crawl.db") as db:
+                bodies = db.execute("SELECT COUNT(DISTINCT sha256) FROM captures").fetchone()[0]
+                documents = db.execute(
+                    "SELECT COUNT(*) FROM captures WHERE run_id=(SELECT id FROM runs"
+                    " ORDER BY started_at DESC LIMIT 1) AND status=200"
+                    " AND kind IN ('report', 'attachment', 'other')"
+                ).fetchone()[0]
+            results["second_night"] = {
+                **again,
+                "requests": len(net.log),
+                "bodies_archived": bodies,
+                "requests_per_body": round(len(net.log) / bodies, 3),
+                "documents_downloaded_again": documents,
             }
         if "many" in wanted:
             many = work / "many_sources"
