@@ -190,7 +190,17 @@ def finish_run(
         ledger.close()
     if done:
         server.hset(keys.config, "merged", "true")
+        release_frontier(server, keys)
     return result
+
+
+def release_frontier(server: Any, keys: RunKeys) -> None:
+    """Free a merged run's bulky keys (journal, dupefilter, queue); its config and counts stay."""
+    bulky = [keys.journal, keys.dupefilter, keys.requests, keys.inflight_ids]
+    for pattern in (keys.inflight("*"), keys.alive("*"), keys.host_sequence("*")):
+        bulky.extend(server.scan_iter(match=pattern, count=1000))
+    if bulky:
+        server.delete(*bulky)
 
 
 def worker_command(redis_url: str, worker: str, data_dir: Path, *extra: str) -> list[str]:

@@ -136,7 +136,12 @@ def three_workers(
     wait_all(workers)
     frontier = status(redis_server.url, run_id)
     merged = finish_run(redis_server.url, run_id, data_dir=data, timeout=30)
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis_server.url)
+    remaining = {k.decode() for k in client.scan_iter(match=f"xxgk:run:{run_id}:*")}
     return {
+        "remaining_keys": remaining,
         "data": data,
         "run_id": run_id,
         "expected": expected,
@@ -159,6 +164,17 @@ def test_three_workers_archive_every_document_exactly_once(three_workers: dict[s
     assert_archived_exactly_once(
         three_workers["data"], three_workers["run_id"], three_workers["expected"]
     )
+
+
+def test_the_merge_frees_the_runs_frontier_in_redis(three_workers: dict[str, Any]) -> None:
+    from crawler.distributed.keys import RunKeys
+
+    keys = RunKeys(three_workers["run_id"])
+    remaining = three_workers["remaining_keys"]
+    assert keys.config in remaining  # what the run was, and that it is merged
+    for gone in (keys.journal, keys.dupefilter, keys.requests):
+        assert gone not in remaining
+    assert not [k for k in remaining if ":host-seq:" in k or ":inflight:" in k]
 
 
 def test_every_worker_did_part_of_the_work(three_workers: dict[str, Any]) -> None:
