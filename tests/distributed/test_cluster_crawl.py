@@ -299,6 +299,32 @@ def test_a_run_whose_workers_all_died_resumes_where_it_stopped(
     assert status(redis_server.url, run_id)["requeued"] >= len(in_flight)
 
 
+def test_a_host_challenged_at_one_worker_is_blocked_for_all(
+    network: Any, redis_server: Any, tmp_path: Path
+) -> None:
+    network.reset_switches()
+    network.set_switch("zhangshu_shi", "waf", "jsl521")
+    network.set_switch("zhangshu_shi", "waf_after", 4)
+    network.clear_log()
+    try:
+        run_id = start_run(
+            redis_server.url, ["zhangshu_shi", "shaoyang_shi"], data_dir=tmp_path,
+            sources_dir=network.sources_dir, overrides=SETTINGS,
+        )  # fmt: skip
+        wait_all(start_workers(redis_server.url, tmp_path, run_id))
+        finish_run(redis_server.url, run_id, data_dir=tmp_path, timeout=30)
+    finally:
+        network.reset_switches()
+    log = list(network.log)
+    assert any(str(e.get("failure") or "").startswith("waf") for e in log)
+    assert politeness.after_block(log) == []  # no worker sent anything after the challenge
+    with ledger(tmp_path) as db:
+        blocks = db.execute("SELECT host, status FROM blocks").fetchall()
+        statuses = dict(db.execute("SELECT source_id, status FROM run_sources").fetchall())
+    assert [tuple(b) for b in blocks] == [("127.0.0.2", 521)]
+    assert statuses == {"zhangshu_shi": "blocked", "shaoyang_shi": "ok"}
+
+
 def test_xxgk_crawl_workers_runs_the_cluster_on_one_machine(network: Any, tmp_path: Path) -> None:
     from crawler.run import crawl_command
 
