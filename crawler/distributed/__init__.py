@@ -24,4 +24,10 @@ concept per module:
 - ``redis_server``: a private ``redis-server`` on loopback (tests, ``xxgk crawl
   --workers N``); never the system service.
 - ``cli``: ``xxgk crawl-cluster start|worker|merge|status|local``.
+
+Settings (``-s NAME=VALUE``, beside the crawler's own): ``REDIS_URL`` (set from
+``--redis``), ``XXGK_CLUSTER_HEARTBEAT_TTL`` (30 s: a worker silent that long is
+taken for dead and its in-flight requests go back to the queue) and
+``XXGK_CLUSTER_LEASE_TTL`` (15 s: how long a dead worker's host lease blocks the
+host; live workers renew theirs four times per TTL).
 """

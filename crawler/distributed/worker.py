@@ -128,6 +128,10 @@ class WorkerExtension:
         self.keys = RunKeys(settings["XXGK_RUN_ID"])
         self.worker = settings["XXGK_CLUSTER_WORKER"]
         self.ttl = settings.getfloat("XXGK_CLUSTER_HEARTBEAT_TTL", 30.0)
+        # Often enough to renew both the heartbeat and the host leases in time.
+        self.interval = max(
+            0.1, min(self.ttl, settings.getfloat("XXGK_CLUSTER_LEASE_TTL", 15.0)) / 4
+        )
         self.task: Any = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
@@ -150,7 +154,7 @@ class WorkerExtension:
         from twisted.internet import task
 
         self.task = task.LoopingCall(self.tick)
-        self.task.start(max(0.1, self.ttl / 4), now=False)
+        self.task.start(self.interval, now=False)
 
     def beat(self) -> None:
         self.server.set(self.keys.alive(self.worker), "1", px=int(self.ttl * 1000))
