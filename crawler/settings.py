@@ -101,5 +101,7 @@ XXGK_RETRY_AFTER_MAX = 300.0
 # Per source and run (crawler.middlewares.limits): pagination traps and link floods stop here.
 XXGK_MAX_LIST_PAGES = 2000
 XXGK_MAX_DOCUMENTS = 20000
+# Items taken from one list page (real pages hold at most a few hundred).
+XXGK_MAX_LINKS_PER_PAGE = 1000
 
 FEED_EXPORT_ENCODING = "utf-8"

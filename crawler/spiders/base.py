@@ -154,6 +154,7 @@ class PortalSpider(scrapy.Spider):
         self.run_id = settings.get("XXGK_RUN_ID") or new_run_id()
         self.sources_dir = settings.get("XXGK_SOURCES_DIR") or None
         self.recheck_unvalidated_days = settings.getfloat("XXGK_RECHECK_UNVALIDATED_DAYS", 7.0)
+        self.max_links_per_page = settings.getint("XXGK_MAX_LINKS_PER_PAGE", 1000)
         for source in self.select(self.source_arg, self.url_arg):
             self.sources[source.id] = source
             for host in source.hosts:
@@ -385,7 +386,17 @@ class PortalSpider(scrapy.Spider):
         page = FAMILY_SPIDERS[family].read_list(self, response, source)
         known = self.known[source.id]
         fresh = False
-        for entry in page.entries:
+        entries = page.entries
+        if len(entries) > self.max_links_per_page:
+            # A link flood (10,000 items on one page) would hold the reactor while each
+            # is registered: only the first ones are followed, and the source says why.
+            self.problem(
+                source.id,
+                f"{response.url}: {len(entries)} links on one list page; only the first"
+                f" {self.max_links_per_page} followed (XXGK_MAX_LINKS_PER_PAGE)",
+            )
+            entries = entries[: self.max_links_per_page]
+        for entry in entries:
             url = entry.url
             if not source.allows(url):
                 self.tally["offsite_links"] += 1
