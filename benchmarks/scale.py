@@ -360,7 +360,10 @@ class Pooled:
 
 def _pool(rng: random.Random, chars: int, size: int) -> dict[tuple[str, int], list[Pooled]]:
     """``size`` distinct reports per (level, year); each body-year draws one and gets its own name."""
-    sample = {b.level: b for b in bodies(2000)}
+    sample = {
+        level: Body(f"样例{level}", level, "广东", "440100", "www.example.gov.cn")
+        for level in VOLUME
+    }
     pool: dict[tuple[str, int], list[Pooled]] = {}
     for level, body in sample.items():
         for year in YEARS:
