@@ -113,3 +113,36 @@ def fake_doc() -> bytes:
         + "WordDocument".encode("utf-16-le")
         + b"\x17" * 4000
     )
+
+
+def garbage_text_pdf(jpeg: bytes, width: int, height: int) -> bytes:
+    """A scanned page with an invisible text layer that decodes to private-use characters.
+
+    What a PDF made with a font lacking a usable ToUnicode gives: text that
+    extracts as U+E0xx. The page image (``jpeg``, width × height pixels) is
+    drawn over the whole A4 page.
+    """
+    differences = b" ".join(b"/uniE0%02X" % n for n in range(26))
+    content = (
+        b"q 595 0 0 842 0 0 cm /Im1 Do Q BT /F1 12 Tf 3 Tr 72 760 Td "
+        b"(ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJ) Tj ET"
+    )
+    image = (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+        % (width, height, len(jpeg))
+        + jpeg
+        + b"\nendstream"
+    )
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+            b"/Differences [65 " + differences + b"] >> >>",
+            image,
+        ]
+    )

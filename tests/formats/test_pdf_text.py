@@ -112,3 +112,21 @@ def test_a_new_row_at_the_top_of_a_page_is_not_taken_for_a_fragment() -> None:
     stitch_continued_tables([before, after])
     assert before.rows[0][1].text == "6.属于四类过程性信息"
     assert after.rows[0][1].text == "7.属于行政执法案卷"
+
+
+@pytest.mark.slow
+def test_page_with_a_garbage_text_layer_is_read_by_ocr() -> None:
+    import io
+
+    from PIL import Image
+
+    from tests.formats import hostile
+
+    page = Image.open(io.BytesIO(render_office.render_png(SPEC, 150)[0])).convert("L")
+    jpeg = io.BytesIO()
+    page.save(jpeg, "JPEG", quality=85)
+    pdf = hostile.garbage_text_pdf(jpeg.getvalue(), page.width, page.height)
+    assert "\ue000" in _raw_text(pdf)  # the text layer is there, and it is garbage
+    texts = [b.text for b in pdf_blocks(pdf) if isinstance(b, Paragraph)]
+    assert not any("\ue000" <= ch <= "\uf8ff" for t in texts for ch in t)
+    assert any(t.startswith("一、总体情况") for t in texts), texts[:5]
