@@ -16,6 +16,7 @@ import resource
 import signal
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ def read_member(package: zipfile.ZipFile, name: str, kind: str) -> bytes:
     try:
         with package.open(info) as stream:
             data = stream.read(min(info.file_size, MAX_ZIP_UNCOMPRESSED) + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise CorruptDocument(f"{kind}: {name} cannot be read: {error}") from error
     if len(data) > info.file_size:
         raise CorruptDocument(f"{kind}: {name} is larger than its header says")
