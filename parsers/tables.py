@@ -58,7 +58,7 @@ class Row:
     paragraph: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class SplitRow:
     """A row split into its label texts and its value cells."""
 
@@ -105,29 +105,36 @@ def _cell_copy(cell: GridCell, text: str) -> GridCell:
 def split_row(cells: list[GridCell]) -> SplitRow:
     """Labels are the cells up to the last one that is text, values the cells after it."""
     texts = []
+    changed = False
     for c in cells:
-        text = (c.text or "").strip()
+        raw = c.text or ""
+        text = raw.strip()
         if c.spanned and parse_number(text) is not None:
             text = ""  # a merged numeric cell counts once, in its first slot
+        if text != raw or c.spanned:
+            changed = True
         texts.append(text)
     last_label = -1
     for i, text in enumerate(texts):
-        if _is_label(text):
+        if text and _is_label(text):
             last_label = i
     label_texts: list[str] = []
     for text in texts[: last_label + 1]:
         if text and (not label_texts or label_texts[-1] != text):
             label_texts.append(text)
-    copies = [_cell_copy(c, t) for c, t in zip(cells, texts, strict=True)]
+    copies = (
+        [_cell_copy(c, t) for c, t in zip(cells, texts, strict=True)] if changed else cells
+    )
     values = copies[last_label + 1 :]
-    leading_blank = bool(texts) and texts[0] == "" and last_label > 0
     row = SplitRow(
         label_texts,
         values,
-        leading_blank,
-        cells=copies,
-        first_value=last_label + 1,
-        page=cells[0].page if cells else None,
+        bool(texts) and texts[0] == "" and last_label > 0,
+        copies,
+        last_label + 1,
+        None,
+        None,
+        cells[0].page if cells else None,
     )
     nonblank = [t for t in texts if t]
     if not label_texts and len(nonblank) == 1 and _DIGIT_RUN.match(nonblank[0]):
