@@ -37,6 +37,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.httpobj import urlparse_cached
 
 from archive.ledger import Ledger
@@ -480,7 +481,9 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         request = failure.request
         self.logger.info("failed: %s (%s)", request.url, failure.getErrorMessage())
-        if failure.check(IgnoreRequest) and not request.meta.get("xxgk_recorded"):
+        # An HttpError (an IgnoreRequest too) is a response the archive already recorded.
+        refused = failure.check(IgnoreRequest) and not failure.check(HttpError)
+        if refused and not request.meta.get("xxgk_recorded"):
             # Dropped after the download (a decompression bomb past DOWNLOAD_MAXSIZE,
             # a redirect loop): recorded so the refusal and its reason are in the ledger.
             self.note_dropped(request, f"refused: {failure.getErrorMessage()}")
