@@ -52,9 +52,8 @@ class Score:
         """Wrong cells that neither their confidence nor a failing identity flags."""
         if self.new_failing_checks:
             return []
-        return [
-            c for c in self.wrong if c.confidence is not None and c.confidence >= REVIEW_CONFIDENCE
-        ]
+        # a cell of a row the parser did not find has no confidence: it is not flagged
+        return [c for c in self.wrong if c.confidence is None or c.confidence >= REVIEW_CONFIDENCE]
 
 
 def score(got: dict[str, Any], spec: dict[str, Any]) -> Score:
