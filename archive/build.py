@@ -27,7 +27,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,13 +322,18 @@ def parse_missing(
         if progress:
             progress(done, len(todo))
 
-    if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for done, result in enumerate(pool.map(_parse_job, jobs_args, chunksize=4), 1):
-                take(result, done)
-    else:
-        for done, args in enumerate(jobs_args, 1):
-            take(_parse_job(args), done)
+    # Each document is parsed in a worker process under a time and memory limit
+    # (parsers.bounded): a zip bomb or a runaway parse becomes a failed document
+    # with its reason, the worker is replaced, and the build goes on.
+    from parsers.bounded import BoundedWorkers
+
+    with BoundedWorkers(_parse_job, jobs=jobs) as workers:
+        for done, (args, outcome) in enumerate(workers.map(jobs_args), 1):
+            if isinstance(outcome, BaseException):
+                outcome = ParseResult(
+                    args[1].sha256, version, "failed", None, type(outcome).__name__, str(outcome)
+                )
+            take(outcome, done)
     state.put(batch)
     return len(todo), time.perf_counter() - start, unreadable
 
