@@ -125,6 +125,8 @@ def _content_container(root: etree._Element, source: str) -> etree._Element:
         score = sum(1 for m in _MARKERS if m in text)
         if score > best_score:
             best, best_score = el, score
+        if score == len(_MARKERS):
+            break  # the whole report is in here: an inner match cannot score higher
     if best is not None and best_score >= 2:
         return best
     return body
@@ -216,17 +218,23 @@ def table_grid(table: etree._Element) -> list[list[GridCell]]:
             while pending and (r, c) in pending:
                 out.append(pending.pop((r, c)))
                 c += 1
-            text = cell_text(td)
-            get = td.get
-            rowspan = _span(get("rowspan"))
-            colspan = _span(get("colspan"))
+            if len(td):
+                text = _clean(_text(td))
+            else:  # bare text: HTML folds its whitespace, line breaks included
+                raw = td.text
+                text = " ".join(raw.split()) if raw else ""
+            rs, cs = td.get("rowspan"), td.get("colspan")
+            rowspan = _span(rs) if rs else 1
+            colspan = _span(cs) if cs else 1
             out.append(GridCell(text))
-            out.extend(GridCell(text, spanned=True) for _ in range(1, colspan))
-            for dr in range(1, min(rowspan, n_rows - r)):
-                for dc in range(colspan):
-                    pending[(r + dr, c + dc)] = GridCell(text, spanned=True)
+            if colspan > 1:
+                out.extend(GridCell(text, spanned=True) for _ in range(1, colspan))
+            if rowspan > 1:
+                for dr in range(1, min(rowspan, n_rows - r)):
+                    for dc in range(colspan):
+                        pending[(r + dr, c + dc)] = GridCell(text, spanned=True)
             c += colspan
-        while (r, c) in pending:
+        while pending and (r, c) in pending:
             out.append(pending.pop((r, c)))
             c += 1
         if out:

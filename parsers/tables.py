@@ -97,7 +97,7 @@ def _is_label(text: str) -> bool:
 
 
 def _cell_copy(cell: GridCell, text: str) -> GridCell:
-    if cell.text == text and not cell.spanned:
+    if cell.text == text:
         return cell
     return GridCell(text, cell.page, cell.confidence)
 
@@ -111,7 +111,7 @@ def split_row(cells: list[GridCell]) -> SplitRow:
         text = raw.strip()
         if c.spanned and parse_number(text) is not None:
             text = ""  # a merged numeric cell counts once, in its first slot
-        if text != raw or c.spanned:
+        if text != raw:
             changed = True
         texts.append(text)
     last_label = -1
@@ -122,9 +122,7 @@ def split_row(cells: list[GridCell]) -> SplitRow:
     for text in texts[: last_label + 1]:
         if text and (not label_texts or label_texts[-1] != text):
             label_texts.append(text)
-    copies = (
-        [_cell_copy(c, t) for c, t in zip(cells, texts, strict=True)] if changed else cells
-    )
+    copies = [_cell_copy(c, t) for c, t in zip(cells, texts, strict=True)] if changed else cells
     values = copies[last_label + 1 :]
     row = SplitRow(
         label_texts,
