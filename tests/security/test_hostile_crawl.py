@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from crawler.fixture_portals.families import hostile
@@ -163,3 +166,135 @@ def test_no_file_ftp_or_data_url_was_fetched(crawled: dict[str, Any]) -> None:
 
     blob = crawled["data"] / "raw" / hashlib.sha256(passwd).hexdigest()[:2]
     assert not (blob / hashlib.sha256(passwd).hexdigest()).exists()
+
+
+# -- the archive built from the hostile crawl, served -----------------------------------
+
+MARKERS = (
+    "<script>document.title='PWNED'",
+    "<img src=x onerror",
+    "<script>window.PWNED",
+    'href="javascript:',
+    "<script>fetch(",
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(crawled: dict[str, Any]) -> Iterator[str]:
+    from archive.build import build
+    from tests.site.conftest import free_port
+
+    data = crawled["data"]
+    build(data, jobs=1)
+    port = free_port()
+    log = (data / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "xxgk serve did not start"
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def archive_db(crawled: dict[str, Any]) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{crawled['data'] / 'archive.db'}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def test_the_docx_bomb_is_a_failed_document_with_its_reason(
+    crawled: dict[str, Any], hostile_site: str
+) -> None:
+    with archive_db(crawled) as db:
+        rows = db.execute("SELECT url, error FROM parse_failures").fetchall()
+    bomb = [r for r in rows if r["url"].endswith("/bomb.docx")]
+    assert bomb and "zip bomb" in bomb[0]["error"], [dict(r) for r in rows]
+
+
+def test_scraped_text_is_escaped_on_every_page(crawled: dict[str, Any], hostile_site: str) -> None:
+    with archive_db(crawled) as db:
+        xss = db.execute(
+            "SELECT sha256, title FROM documents WHERE url LIKE '%art_xss.html'"
+        ).fetchone()
+        reports = [r[0] for r in db.execute("SELECT id FROM reports")]
+    assert xss is not None and "{{ 7*7 }}" in (xss["title"] or "") + hostile.HOSTILE_TITLE
+    pages = [
+        "/archive/documents",
+        "/archive/documents?_search=恶意县",
+        "/archive/captures",
+        "/archive/parse_failures",
+        "/archive/reports",
+        f"/archive/documents/{xss['sha256']}",
+        *(f"/archive/reports/{rid}" for rid in reports[:5]),
+    ]
+    with httpx.Client(base_url=hostile_site, timeout=30) as http:
+        for path in pages:
+            answer = http.get(path)
+            if answer.status_code == 404:
+                continue
+            assert answer.status_code == 200, path
+            for marker in MARKERS:
+                assert marker not in answer.text, (path, marker)
+
+
+def test_archived_hostile_page_runs_no_script_in_a_browser(
+    crawled: dict[str, Any], hostile_site: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS
+
+    with archive_db(crawled) as db:
+        sha = db.execute("SELECT sha256 FROM documents WHERE url LIKE '%art_xss.html'").fetchone()[
+            0
+        ]
+        reports = [r[0] for r in db.execute("SELECT id FROM reports")]
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(hostile_site) else route.abort()
+            ),
+        )
+        for path in [
+            f"/-/archived/{sha}",
+            "/archive/documents",
+            *(f"/archive/reports/{r}" for r in reports[:3]),
+        ]:
+            page.goto(hostile_site + path, wait_until="load")
+            page.wait_for_timeout(300)
+            assert page.title() != "PWNED", path
+            assert page.evaluate("() => typeof window.PWNED") == "undefined", path
+        browser.close()
+    assert dialogs == []
