@@ -96,6 +96,11 @@ def interpret(
     report.requests_template = requests_template
     report.template = _template(report, proactive_template, requests_template)
     report.checks = run_checks(report)
+    if any(c.confidence is not None for cells in report.requests.values() for c in cells):
+        from parsers.ocr import review_reasons  # only OCR'd records carry confidences
+
+        for reason in review_reasons(report):
+            report.warn("ocr_review", f"needs review before its numbers are trusted: {reason}")
     return report
 
 

@@ -474,3 +474,30 @@ def test_control_characters_in_html_do_not_break_the_walk():
     ).encode()
     report = parse_document(html)
     assert "overview" in report.sections and "proactive" in report.sections
+
+
+def test_ocr_read_cells_with_low_confidence_are_flagged_for_review():
+    from parsers.blocks import GridCell, Paragraph, Table
+    from parsers.record import DocumentMeta
+    from parsers.report import interpret
+
+    def row(label: str, values: list[str], confidence: float) -> list[GridCell]:
+        return [GridCell(label)] + [GridCell(v, page=1, confidence=confidence) for v in values]
+
+    blocks = [
+        Paragraph("三、收到和处理政府信息公开申请情况"),
+        Table(
+            rows=[
+                row("一、本年新收政府信息公开申请数量", ["1", "0", "0", "0", "0", "0", "1"], 0.42)
+            ]
+        ),
+    ]
+    report = interpret(blocks, DocumentMeta(), "image")
+    assert report.requests["new_received"][0].confidence == 0.42
+    assert any(w.code == "ocr_review" for w in report.warnings)
+    consistent = [
+        row(label, ["1", "0", "0", "0", "0", "0", "1"], 0.99)
+        for label in ("一、本年新收政府信息公开申请数量", "（一）予以公开", "（七）总计")
+    ]
+    sure = interpret([blocks[0], Table(rows=consistent)], DocumentMeta(), "image")
+    assert not any(w.code == "ocr_review" for w in sure.warnings)
