@@ -402,13 +402,20 @@ def _docx_table(doc: Any, table: TableModel, cm: Any, pt: Any) -> None:
     for j, width in enumerate(widths):
         grid.columns[j].width = cm(width)
     for row in grid.rows:
+        row_cells = row.cells  # python-docx rebuilds this list on every access
         for j, width in enumerate(widths):
-            row.cells[j].width = cm(width)
+            row_cells[j].width = cm(width)
+    # Table.cell(r, c) rebuilds the whole cell list per call (quadratic in cells):
+    # take the unmerged grid once. Spans never overlap, so every top-left and
+    # bottom-right cell used below is still untouched when it is merged.
+    cells = grid._cells
+    width = table.width
     for placed in grid_positions(table):
         for r, c, span in placed:
-            cell = grid.cell(r, c)
+            cell = cells[r * width + c]
             if span.rowspan > 1 or span.colspan > 1:
-                cell = cell.merge(grid.cell(r + span.rowspan - 1, c + span.colspan - 1))
+                corner = cells[(r + span.rowspan - 1) * width + c + span.colspan - 1]
+                cell = cell.merge(corner)
             cell.text = ""
             run = cell.paragraphs[0].add_run(span.text)
             _cjk_font(run, "宋体", 9 if table.width < 15 else 8, pt)
