@@ -68,6 +68,7 @@ def run(
             started = time.perf_counter()
             counts[name] = step()
             timings[name] = round(time.perf_counter() - started, 3)
+            say(f"across reports: {name} {counts[name]:g} in {timings[name]:.2f}s")
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:

@@ -21,33 +21,46 @@ import sqlite3
 
 from archive.across.script import run_script
 
+# Per report: failing checks of its own and against its text, failures against last
+# year, and how many of 表二/表三/表四 it has — aggregated once, joined by report id.
 SQL = """
+CREATE TEMP TABLE quality_counts AS
+SELECT report_id, sum(own) AS own, sum(cross_year) AS cross_year, sum(tables) AS tables
+FROM (
+  SELECT report_id, 1 AS own, 0 AS cross_year, 0 AS tables FROM failed_checks
+  WHERE severity = 'error' AND check_id NOT LIKE 'X\\_%' ESCAPE '\\'
+  UNION ALL
+  SELECT report_id, check_id = 'X_NARRATIVE', check_id IN ('X_CARRY', 'X_IN_FORCE'), 0
+  FROM cross_checks
+  UNION ALL
+  SELECT DISTINCT report_id, 0, 0, 1 FROM proactive
+  UNION ALL
+  SELECT report_id, 0, 0, 1 FROM requests
+  UNION ALL
+  SELECT report_id, 0, 0, 1 FROM review_litigation
+)
+GROUP BY report_id;
+CREATE UNIQUE INDEX temp.quality_counts_report ON quality_counts (report_id);
 CREATE TABLE report_quality AS
 WITH parts AS (
-  SELECT r.id AS report_id, r.body_id, r.body_name, r.year, r.province, b.city, r.level,
-         r.division_code, r.template,
+  SELECT r.id AS report_id, r.body_id, r.body_name, r.year, coalesce(b.province, r.province)
+         AS province, b.city, r.level, r.division_code, r.template,
          CASE p.late WHEN 0 THEN 20.0 WHEN 1 THEN 0.0 ELSE 10.0 END AS on_time,
          round(20.0 * min(coalesce(r.sections, 0), 6) / 6, 2) AS sections,
-         round(20.0 / 3 * ((EXISTS (SELECT 1 FROM proactive x WHERE x.report_id = r.id))
-                         + (EXISTS (SELECT 1 FROM requests x WHERE x.report_id = r.id))
-                         + (EXISTS (SELECT 1 FROM review_litigation x
-                                    WHERE x.report_id = r.id))), 2) AS tables,
-         max(0.0, 20.0 - 5.0 * (
-            (SELECT count(*) FROM failed_checks f WHERE f.report_id = r.id
-               AND f.severity = 'error' AND f.check_id NOT LIKE 'X\\_%' ESCAPE '\\')
-          + (SELECT count(*) FROM cross_checks c WHERE c.report_id = r.id
-               AND c.check_id = 'X_NARRATIVE'))) AS checks,
-         max(0.0, 20.0 - 10.0 * (SELECT count(*) FROM cross_checks c WHERE c.report_id = r.id
-               AND c.check_id IN ('X_CARRY', 'X_IN_FORCE'))) AS consistent,
+         round(20.0 / 3 * coalesce(q.tables, 0), 2) AS tables,
+         max(0.0, 20.0 - 5.0 * coalesce(q.own, 0)) AS checks,
+         max(0.0, 20.0 - 10.0 * coalesce(q.cross_year, 0)) AS consistent,
          p.late, p.published
   FROM reports r
   LEFT JOIN body_divisions b ON b.body_id = r.body_id
   LEFT JOIN report_publication p ON p.report_id = r.id
+  LEFT JOIN temp.quality_counts q ON q.report_id = r.id
 )
 SELECT *, round(on_time + sections + tables + checks + consistent, 1) AS score,
        rank() OVER (PARTITION BY year
                     ORDER BY on_time + sections + tables + checks + consistent DESC) AS rank_in_year
 FROM parts;
+DROP TABLE temp.quality_counts;
 CREATE UNIQUE INDEX report_quality_report ON report_quality (report_id);
 CREATE INDEX report_quality_year_score ON report_quality (year, score);
 CREATE INDEX report_quality_score ON report_quality (score);
