@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from parsers.template import PROACTIVE_ITEMS
+
 STYLES = ("trs", "hanweb", "gkmlpt")
 
 SECTION_HEADINGS = {
@@ -93,16 +95,6 @@ def cell_text(value: Any) -> str:
 
 # --------------------------------------------------------------------------- 表二
 
-PROACTIVE_ITEMS = {
-    "rules": "（一）",
-    "normative_docs": "（一）",
-    "licensing": "（五）",
-    "other_services": "（五）",
-    "penalty": "（六）",
-    "enforcement": "（六）",
-    "fees": "（八）",
-    "procurement": "（九）",
-}
 
 METRIC_HEADERS = {
     "made": "本年新<br>制作数量",

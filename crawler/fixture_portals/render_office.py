@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from parsers.template import PROACTIVE_ITEMS
+
 SECTION_HEADINGS = {
     "overview": "一、总体情况",
     "proactive": "二、主动公开政府信息情况",
@@ -98,16 +100,6 @@ PROACTIVE_HEADERS = {
         "（六）": ("本年处理决定数量",),
         "（八）": ("本年收费金额",),
     },
-}
-PROACTIVE_ITEMS = {
-    "rules": "（一）",
-    "normative_docs": "（一）",
-    "licensing": "（五）",
-    "other_services": "（五）",
-    "penalty": "（六）",
-    "enforcement": "（六）",
-    "fees": "（八）",
-    "procurement": "（九）",
 }
 REVIEW_OUTCOMES = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
 

@@ -35,35 +35,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from parsers.template import REQUEST_ROWS_2019, REQUEST_ROWS_2021, SECTIONS
+
 SEEDS_DIR = Path(__file__).parents[2] / "tests/fixtures/seeds"
 
-SECTION_KEYS = ("overview", "proactive", "requests", "review_litigation", "problems", "other")
+SECTION_KEYS = SECTIONS
 TABLE_SECTIONS = frozenset({"proactive", "requests", "review_litigation"})
 
 APPLICANT_COLUMNS = 6  # the 7th column of 表三 is the total
 REQUEST_HEAD = ("new_received", "carried_over")
-OUTCOMES_2019 = (
-    "granted",
-    "partially_granted",
-    "denied_state_secret",
-    "denied_law_prohibited",
-    "denied_security_stability",
-    "denied_third_party",
-    "denied_internal_affairs",
-    "denied_process_info",
-    "denied_enforcement_file",
-    "denied_query_matter",
-    "unavailable_not_held",
-    "unavailable_needs_creation",
-    "unavailable_unclear",
-    "rejected_petition",
-    "rejected_duplicate",
-    "rejected_publication",
-    "rejected_excessive",
-    "rejected_confirmation",
-    "other",
-)
-OUTCOMES_2021 = (*OUTCOMES_2019[:-1], "other_no_correction", "other_unpaid_fee", "other_other")
+# The outcome rows between 二、上年结转 and （七）总计, in template order.
+OUTCOMES_2019 = REQUEST_ROWS_2019[2:-2]
+OUTCOMES_2021 = REQUEST_ROWS_2021[2:-2]
 GROUPS = ("review", "suit_direct", "suit_after_review")
 
 # How often each outcome occurs, roughly (a weight per outcome row).
