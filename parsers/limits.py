@@ -25,6 +25,9 @@ from parsers.errors import DocumentTooLarge, ParseError
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 MAX_PDF_PAGES = 300
 MAX_OCR_PAGES = 60
+# OCR time for one document, kept under the bounded parser's 120 s wall limit so a
+# broken PDF that falls back to OCR is refused with this reason instead of killed.
+MAX_OCR_SECONDS = 100.0
 MAX_IMAGE_PIXELS = 12_000 * 12_000
 MAX_ZIP_UNCOMPRESSED = 256 * 1024 * 1024
 MAX_ZIP_RATIO = 200

@@ -18,8 +18,10 @@ next page stays a separate block (the interpreter joins them).
 from __future__ import annotations
 
 import ctypes
+import time
 from dataclasses import dataclass
 
+from parsers import limits
 from parsers.blocks import Block, Paragraph, Table
 from parsers.errors import DocumentTooLarge, EmptyDocument
 from parsers.limits import (
@@ -72,6 +74,7 @@ def pdf_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Block]:
             raise EmptyDocument("PDF has no pages")
         per_page: list[list[Block]] = []
         ocr_pages = 0
+        started = time.monotonic()
         for number in range(pages):
             page = document[number]
             try:
@@ -86,6 +89,11 @@ def pdf_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Block]:
                 if ocr_pages > MAX_OCR_PAGES:
                     raise DocumentTooLarge(
                         f"PDF needs OCR on more than {MAX_OCR_PAGES} pages (limit); refused"
+                    )
+                if time.monotonic() - started > limits.MAX_OCR_SECONDS:
+                    raise DocumentTooLarge(
+                        f"PDF OCR passed its {limits.MAX_OCR_SECONDS:.0f} s budget before page "
+                        f"{number + 1} of {pages} (limit); refused"
                     )
                 per_page.append(ocr_page(page, number + 1, pdfium))
             finally:

@@ -88,3 +88,19 @@ def test_converter_memory_is_capped() -> None:
     )
     assert result.returncode != 0
     assert b"MemoryError" in result.stderr
+
+
+def test_ocr_past_its_time_budget_is_refused_with_the_reason(monkeypatch):
+    """A broken PDF that falls back to OCR stops at the budget, before the worker's kill."""
+    import io
+
+    from PIL import Image
+
+    from parsers import limits
+    from parsers.errors import DocumentTooLarge
+
+    buffer = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(buffer, "PDF")  # an image-only page: OCR needed
+    monkeypatch.setattr(limits, "MAX_OCR_SECONDS", 0.0)
+    with pytest.raises(DocumentTooLarge, match="budget"):
+        parse_document(buffer.getvalue())
