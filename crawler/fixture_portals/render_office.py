@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.fixture_portals.render_html import REQUEST_LABELS
 from parsers.template import PROACTIVE_ITEMS
 
 SECTION_HEADINGS = {
@@ -46,45 +47,6 @@ DEFAULT_SECTION_TEXT = {
 
 CORNER = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 APPLICANT_COLUMNS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
-
-# 表三 rows: key → (level-1 label, level-2 label, level-3 label).
-_L3 = "三、本年度办理结果"
-REQUEST_LABELS: dict[str, tuple[str, str | None, str | None]] = {
-    "new_received": ("一、本年新收政府信息公开申请数量", None, None),
-    "carried_over": ("二、上年结转政府信息公开申请数量", None, None),
-    "granted": (_L3, "（一）予以公开", None),
-    "partially_granted": (_L3, "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", None),
-    "denied_state_secret": (_L3, "（三）不予公开", "1.属于国家秘密"),
-    "denied_law_prohibited": (_L3, "（三）不予公开", "2.其他法律行政法规禁止公开"),
-    "denied_security_stability": (_L3, "（三）不予公开", "3.危及“三安全一稳定”"),
-    "denied_third_party": (_L3, "（三）不予公开", "4.保护第三方合法权益"),
-    "denied_internal_affairs": (_L3, "（三）不予公开", "5.属于三类内部事务信息"),
-    "denied_process_info": (_L3, "（三）不予公开", "6.属于四类过程性信息"),
-    "denied_enforcement_file": (_L3, "（三）不予公开", "7.属于行政执法案卷"),
-    "denied_query_matter": (_L3, "（三）不予公开", "8.属于行政查询事项"),
-    "unavailable_not_held": (_L3, "（四）无法提供", "1.本机关不掌握相关政府信息"),
-    "unavailable_needs_creation": (_L3, "（四）无法提供", "2.没有现成信息需要另行制作"),
-    "unavailable_unclear": (_L3, "（四）无法提供", "3.补正后申请内容仍不明确"),
-    "rejected_petition": (_L3, "（五）不予处理", "1.信访举报投诉类申请"),
-    "rejected_duplicate": (_L3, "（五）不予处理", "2.重复申请"),
-    "rejected_publication": (_L3, "（五）不予处理", "3.要求提供公开出版物"),
-    "rejected_excessive": (_L3, "（五）不予处理", "4.无正当理由大量反复申请"),
-    "rejected_confirmation": (_L3, "（五）不予处理", "5.要求行政机关确认或重新出具已获取信息"),
-    "other": (_L3, "（六）其他处理", None),
-    "other_no_correction": (
-        _L3,
-        "（六）其他处理",
-        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    ),
-    "other_unpaid_fee": (
-        _L3,
-        "（六）其他处理",
-        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    ),
-    "other_other": (_L3, "（六）其他处理", "3.其他"),
-    "total": (_L3, "（七）总计", None),
-    "carried_forward": ("四、结转下年度继续办理", None, None),
-}
 
 PROACTIVE_HEADERS = {
     "2019": {
