@@ -145,10 +145,7 @@ def _blocks(container: etree._Element) -> list[Block]:
         marker = etree.Element("p")
         marker.text = f"\n\ue000T{len(tables)}\ue000\n"
         if table.tail:
-            try:
-                marker.tail = table.tail
-            except ValueError:  # control characters lxml parsed but will not take back
-                marker.tail = _CONTROL.sub(" ", table.tail)
+            _assign(marker, "tail", table.tail)
         parent.replace(table, marker)
         tables.append(Table(rows=grid))
     for el in container.iter(*_BLOCK_TAGS):
@@ -169,13 +166,17 @@ def _blocks(container: etree._Element) -> list[Block]:
 
 
 def _prefix_newline(el: etree._Element, attr: str) -> None:
-    """Put a line break before an element's text or tail (lxml refuses control characters
-    there, which a broken page may carry: those become spaces)."""
-    old = getattr(el, attr) or ""
+    """Put a line break before an element's text or tail."""
+    _assign(el, attr, "\n" + (getattr(el, attr) or ""))
+
+
+def _assign(el: etree._Element, attr: str, value: str) -> None:
+    """Set an element's text or tail; lxml refuses control characters there, which a
+    broken page may carry (it parsed them all the same): those become spaces."""
     try:
-        setattr(el, attr, "\n" + old)
+        setattr(el, attr, value)
     except ValueError:
-        setattr(el, attr, "\n" + _CONTROL.sub(" ", old))
+        setattr(el, attr, _CONTROL.sub(" ", value))
 
 
 def _is_text_table(table: etree._Element) -> bool:
@@ -200,9 +201,10 @@ def _rows(table: etree._Element) -> list[etree._Element]:
 
 def cell_text(cell: etree._Element) -> str:
     """A cell's text (``<br>`` already marked as a line break)."""
-    if len(cell) == 0:  # most cells hold bare text: no need for a text walk
-        return _clean(cell.text or "")
-    return _clean(_text(cell))
+    if len(cell):
+        return _clean(_text(cell))
+    raw = cell.text  # bare text, most cells: HTML folds its whitespace, line breaks included
+    return " ".join(raw.split()) if raw else ""
 
 
 def table_grid(table: etree._Element) -> list[list[GridCell]]:
@@ -218,11 +220,7 @@ def table_grid(table: etree._Element) -> list[list[GridCell]]:
             while pending and (r, c) in pending:
                 out.append(pending.pop((r, c)))
                 c += 1
-            if len(td):
-                text = _clean(_text(td))
-            else:  # bare text: HTML folds its whitespace, line breaks included
-                raw = td.text
-                text = " ".join(raw.split()) if raw else ""
+            text = cell_text(td)
             rs, cs = td.get("rowspan"), td.get("colspan")
             rowspan = _span(rs) if rs else 1
             colspan = _span(cs) if cs else 1
