@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +233,83 @@ def serve_archive(data: Path, host: str, port: int, *, restart: bool = False) ->
         watch_for_publish(db)
     click.echo(f"serving the archive at http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def answers(url: str) -> bool:
+    """True once the site at ``url`` answers ``/-/versions.json`` with 200."""
+    try:
+        with urllib.request.urlopen(url + "/-/versions.json", timeout=2) as response:
+            return int(response.status) == 200
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class RunningSite:
+    """A site started by ``running_site``: its base URL and the child process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def running_site(
+    command: Sequence[str],
+    *,
+    port: int | None = None,
+    log: Path | None = None,
+    timeout: float = 60.0,
+) -> Iterator[RunningSite]:
+    """Run ``xxgk <command> --port PORT`` in a child process; yield it once it answers.
+
+    The one way tests and benchmarks start the site (``serve`` or ``demo``):
+    the child runs in a session of its own, with its output in ``log`` (or
+    discarded), and when the block ends it and every process it started (the
+    demo's fixture portals and crawl) are stopped. ``RuntimeError`` (with the
+    log) if it exits or does not answer within ``timeout`` seconds.
+    """
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(log or os.devnull, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", *command, "--port", str(port)],
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not answers(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    said = log.read_text(errors="replace")[-5000:] if log else ""
+                    raise RuntimeError(f"xxgk {' '.join(command)} did not serve {url}:\n{said}")
+                time.sleep(0.2)
+            yield RunningSite(url, process)
+        finally:
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group ``process`` leads; SIGKILL it if still there after 20 s."""
+    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @click.command()

@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,12 +79,6 @@ def build_archive(data: Path, reports: int) -> None:
     ledger.finish_run("load", status="finished", exit_code=0, summary={})
     ledger.close()
     build(data, jobs=2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_mib(pid: int) -> float:
@@ -197,44 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"built {args.reports} reports in {time.monotonic() - started:.0f} s", file=sys.stderr
         )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"  # loopback only
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    from archive.site import running_site
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("xxgk serve did not start")
-            time.sleep(0.3)
-        result = asyncio.run(run(base, server.pid, args))
-        result["server_restarted"] = server.poll() is not None
-        result["server_pid_alive"] = server.poll() is None
+        # loopback only
+        with running_site(("serve", "--data-dir", str(data))) as site:
+            result = asyncio.run(run(site.url, site.process.pid, args))
+            result["server_restarted"] = site.process.poll() is not None
+            result["server_pid_alive"] = site.process.poll() is None
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
         if scratch:
             scratch.cleanup()
     if args.json:

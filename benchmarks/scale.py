@@ -37,9 +37,7 @@ import hashlib
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -500,13 +498,6 @@ def run_build(data: Path) -> dict[str, Any]:
 # --- pages --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
     """(kind, name, path) for one round of requests; parameters vary between rounds."""
     import sqlite3
@@ -583,32 +574,11 @@ def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
 
 
 def measure_pages(data: Path, rounds: int) -> dict[str, Any]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "xxgk"),
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        started = time.perf_counter()
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=5).read()
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError(
-                        server.stderr.read().decode() if server.stderr else "server exited"
-                    ) from None
-                time.sleep(0.1)
+    from archive.site import running_site
+
+    started = time.perf_counter()
+    with running_site(("serve", "--data-dir", str(data)), timeout=600) as site:
+        base = site.url
         startup = time.perf_counter() - started
         rng = random.Random(1)
         timings: dict[tuple[str, str], list[float]] = {}
@@ -642,9 +612,6 @@ def measure_pages(data: Path, rounds: int) -> dict[str, Any]:
                 }
             )
         return {"server_startup_seconds": round(startup, 1), "rounds": rounds, "pages": pages}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # --- parse throughput --------------------------------------------------------------------

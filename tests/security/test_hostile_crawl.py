@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,43 +180,12 @@ MARKERS = (
 @pytest.fixture(scope="module")
 def hostile_site(crawled: dict[str, Any]) -> Iterator[str]:
     from archive.build import build
-    from tests.site.conftest import free_port
+    from archive.site import running_site
 
     data = crawled["data"]
     build(data, jobs=1)
-    port = free_port()
-    log = (data / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "xxgk serve did not start"
-            time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+    with running_site(("serve", "--data-dir", str(data)), log=data / "serve.log") as site:
+        yield site.url
 
 
 def archive_db(crawled: dict[str, Any]) -> sqlite3.Connection:

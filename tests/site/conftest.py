@@ -10,12 +10,7 @@ ledger; then the real ``xxgk build`` code parses and publishes ``archive.db``.
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +21,7 @@ import pytest
 
 from archive.build import build
 from archive.ledger import Capture, Ledger
+from archive.site import running_site
 from archive.store import RawStore
 from crawler.fixture_portals.render_html import render_report_html
 from crawler.fixture_portals.reports import seed_reports, synthetic_reports
@@ -116,55 +112,12 @@ def site_data(tmp_path_factory: pytest.TempPathFactory) -> SiteData:
     return SiteData(data, specs, documents, urls, hostile, broken_sha)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def site_url(site_data: SiteData) -> Iterator[str]:
     """``xxgk serve`` on the built archive, as a user runs it."""
-    port = free_port()
-    log = (site_data.path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "serve",
-            "--data-dir",
-            str(site_data.path),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError(
-                    "xxgk serve did not start:\n" + (site_data.path / "serve.log").read_text()
-                )
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    command = ("serve", "--data-dir", str(site_data.path))
+    with running_site(command, log=site_data.path / "serve.log") as site:
+        yield site.url
 
 
 @pytest.fixture(scope="session")

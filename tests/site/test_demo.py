@@ -7,11 +7,6 @@ working link to the original on the fixture portal and to our archived copy.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +14,9 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
+from archive.site import running_site
 from parsers import DocumentMeta, parse_document
 from parsers.template import COLUMNS
-from tests.site.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -31,48 +26,9 @@ PORTAL = "zhangshu_shi"
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    log = (data / "demo.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "demo",
-            "--data-dir",
-            str(data / "d"),
-            "--port",
-            str(port),
-            "--portals-port",
-            "0",
-            "--portal",
-            PORTAL,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 900
-        while True:
-            try:
-                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError("xxgk demo did not serve:\n" + (data / "demo.log").read_text())
-            time.sleep(1)
-        yield url, data / "d"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    command = ("demo", "--data-dir", str(data / "d"), "--portals-port", "0", "--portal", PORTAL)
+    with running_site(command, log=data / "demo.log", timeout=900) as site:
+        yield site.url, data / "d"
 
 
 def test_demo_serves_the_crawled_reports(demo_site: tuple[str, Path]) -> None:

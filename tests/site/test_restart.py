@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +11,8 @@ import httpx
 import pytest
 
 from archive.publish import new_path, publish
-from tests.site.conftest import SiteData, free_port
+from archive.site import running_site
+from tests.site.conftest import SiteData
 
 pytestmark = pytest.mark.slow
 
@@ -33,30 +32,10 @@ def test_serve_restarts_on_a_new_build(site_data: SiteData, tmp_path: Path) -> N
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(site_data.path / "archive.db", data / "archive.db")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while (before := _count(url)) is None:
-            assert process.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "serve.log"
-            ).read_text()
-            time.sleep(0.3)
+    with running_site(("serve", "--data-dir", str(data)), log=tmp_path / "serve.log") as site:
+        url = site.url
+        before = _count(url)
+        assert before is not None
         # A new build: one report fewer, published the way `xxgk build` publishes.
         new = new_path(data)
         shutil.copy(data / "archive.db", new)
@@ -65,11 +44,6 @@ def test_serve_restarts_on_a_new_build(site_data: SiteData, tmp_path: Path) -> N
         publish(new, data)
         deadline = time.monotonic() + 60
         while _count(url) != before - 1:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
             assert time.monotonic() < deadline, "the site kept serving the old archive"
             time.sleep(0.5)
         assert "restarting" in (tmp_path / "serve.log").read_text()
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
