@@ -1,0 +1,267 @@
+"""Default facets answered from counts taken once per served database.
+
+The archive is served immutable: its rows never change while the site runs.
+So at startup, in a background thread, each table with default facets in
+``metadata.yaml`` is counted once, grouped by all its default facet columns
+(``select year, province, level, template, count(*) … group by …``). The
+counts go into a small in-memory SQLite table whose columns have the same
+declared types as the table's.
+
+A column facet on one of those columns, on a page whose filters are all on
+those columns (``?year=2021&province=江西``, ``?level__in=…``), is then
+answered from the counts: Datasette's own facet SQL, with the same WHERE
+clause and parameters, over the counts table, with ``sum(n)`` for
+``count(*)``. Column types (hence comparisons) being the same, the result is
+the same as Datasette's; a 700k-row GROUP BY becomes a sum over a few
+thousand rows. Any other page (a search, ``_where``, a filter on another
+column, ``_next``…) and any table not counted yet falls back to Datasette's
+``ColumnFacet``.
+
+``/-/facet-counts.json`` tells which tables are counted, how long it took and
+how many facets each answered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Generator, Iterable
+from typing import Any
+
+from datasette import hookimpl
+from datasette.facets import ColumnFacet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils.asgi import Response
+
+DATABASE = "archive"
+# A table whose facet columns have more distinct combinations than this is not
+# counted (the counts would be no smaller than the table).
+MAX_GROUPS = 100_000
+# Query-string arguments that change neither which rows a page has nor its facets.
+PRESENTATION_ARGS = frozenset(
+    {
+        "_facet",
+        "_facet_size",
+        "_size",
+        "_sort",
+        "_sort_desc",
+        "_labels",
+        "_nolabels",
+        "_shape",
+        "_json",
+        "_json_infinity",
+        "_col",
+        "_nocol",
+        "_nocount",
+        "_nosuggest",
+        "_extra",
+        "_trace",
+        "_ttl",
+        "_timelimit",
+        "_context",
+        "_rowid",
+        "_stream",
+        "_dl",
+    }
+)
+
+
+class FacetCounts:
+    """Per table: the row counts of every combination of its default facet columns."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self.lock = threading.Lock()
+        self.columns: dict[str, tuple[str, ...]] = {}  # table → counted columns, once ready
+        self.status: dict[str, dict[str, Any]] = {}
+
+    def count(self, source: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> None:
+        """Count ``table`` of ``source`` grouped by ``columns`` (the table's default facets)."""
+        started = time.perf_counter()
+        declared = {
+            row[1]: row[2] for row in source.execute(f"PRAGMA table_info({escape_sqlite(table)})")
+        }
+        cols = ", ".join(escape_sqlite(c) for c in columns)
+        rows = source.execute(
+            f"select {cols}, count(*) from {escape_sqlite(table)} group by {cols} limit {MAX_GROUPS + 1}"
+        ).fetchall()
+        if len(rows) > MAX_GROUPS:
+            self.status[table] = {"counted": False, "reason": f"more than {MAX_GROUPS} groups"}
+            return
+        definition = ", ".join(f"{escape_sqlite(c)} {declared[c]}" for c in columns)
+        marks = ", ".join("?" for _ in range(len(columns) + 1))
+        with self.lock, self.conn:
+            self.conn.execute(f"create table {escape_sqlite(table)} ({definition}, n integer)")
+            self.conn.executemany(f"insert into {escape_sqlite(table)} values ({marks})", rows)
+        self.columns[table] = columns
+        self.status[table] = {
+            "counted": True,
+            "columns": list(columns),
+            "groups": len(rows),
+            "seconds": round(time.perf_counter() - started, 3),
+            "answered": 0,
+        }
+
+    def count_all(self, path: str, tables: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        """Count every (table, facet columns) of the database file at ``path`` (read-only)."""
+        uri = f"file:{urllib.parse.quote(path)}?mode=ro&immutable=1"
+        source = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            real = {
+                r[0] for r in source.execute("select name from sqlite_master where type = 'table'")
+            }
+            for table, columns in tables:
+                if table not in real:
+                    continue
+                try:
+                    self.count(source, table, columns)
+                except sqlite3.Error as exc:
+                    self.status[table] = {"counted": False, "reason": str(exc)}
+        finally:
+            source.close()
+
+    def facet(
+        self, table: str, column: str, where: str, params: dict[str, Any], limit: int
+    ) -> list[tuple[Any, int]] | None:
+        """(value, count) as Datasette's column facet orders them, or None if not counted."""
+        if column not in self.columns.get(table, ()):
+            return None
+        col = escape_sqlite(column)
+        where = f"{where} and {col} is not null" if where else f"where {col} is not null"
+        sql = (
+            f"select {col} as value, sum(n) as count from {escape_sqlite(table)} {where} "
+            f"group by {col} order by count desc, value limit {limit}"
+        )
+        with self.lock:
+            rows = self.conn.execute(sql, params).fetchall()
+        self.status[table]["answered"] += 1
+        return rows
+
+
+def counts_of(datasette: Any) -> FacetCounts | None:
+    """The counts ``startup`` began for this Datasette instance (None if it did not)."""
+    counts: FacetCounts | None = getattr(datasette, "xxgk_facet_counts", None)
+    return counts
+
+
+def default_facet_columns(metadata: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(table, its default column facets) for every table of the archive with some."""
+    tables = (metadata.get("databases", {}).get(DATABASE) or {}).get("tables") or {}
+    out = []
+    for table, config in tables.items():
+        columns = tuple(f for f in (config or {}).get("facets") or () if isinstance(f, str))
+        if columns:
+            out.append((table, columns))
+    return out
+
+
+class CountedColumnFacet(ColumnFacet):
+    """Datasette's column facet, answered from the startup counts when the page's filters allow."""
+
+    def where_on(self, columns: tuple[str, ...]) -> str | None:
+        """The page's WHERE clause if every filter is on ``columns``, else None."""
+        for key, _ in self.get_querystring_pairs():
+            if key.startswith("_") and "__" not in key:
+                if key not in PRESENTATION_ARGS and not key.startswith("_facet"):
+                    return None
+            elif key.split("__", 1)[0] not in columns:
+                return None
+        head, sep, where = self.sql.partition(f" from {escape_sqlite(self.table)} ")
+        if (
+            not sep
+            or not head.startswith("select ")
+            or not (where == "" or where.startswith("where "))
+        ):
+            return None
+        return where.strip()
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        counts = counts_of(self.ds) if self.database == DATABASE else None
+        columns = counts.columns.get(self.table or "") if counts else None
+        configs = self.get_configs()
+        where = self.where_on(columns) if columns else None
+        if (
+            where is None
+            or not counts
+            or not columns
+            or any(
+                (c["config"].get("column") or c["config"]["simple"]) not in columns for c in configs
+            )
+        ):
+            return await super().facet_results()
+        qs_pairs = self.get_querystring_pairs()
+        facet_size = self.get_facet_size()
+        results = []
+        for source_and_config in configs:
+            column = (
+                source_and_config["config"].get("column") or source_and_config["config"]["simple"]
+            )
+            rows = counts.facet(self.table, column, where, dict(self.params), facet_size + 1) or []
+            values = [value for value, _ in rows[:facet_size]]
+            expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, values)
+            entries = []
+            for value, count in rows[:facet_size]:
+                column_qs = f"{column}__exact" if column.startswith("_") else column
+                selected = (column_qs, str(value)) in qs_pairs
+                if selected:
+                    toggle_path = path_with_removed_args(self.request, {column_qs: str(value)})
+                else:
+                    toggle_path = path_with_added_args(self.request, {column_qs: value})
+                entries.append(
+                    {
+                        "value": value,
+                        "label": expanded.get((column, value), value),
+                        "count": count,
+                        "toggle_url": self.ds.absolute_url(
+                            self.request, self.ds.urls.path(toggle_path)
+                        ),
+                        "selected": selected,
+                    }
+                )
+            results.append(
+                {
+                    "name": column,
+                    "type": self.type,
+                    "hideable": source_and_config["source"] != "metadata",
+                    "toggle_url": self.ds.urls.path(
+                        path_with_removed_args(self.request, {"_facet": column})
+                    ),
+                    "results": entries,
+                    "truncated": len(rows) > facet_size,
+                }
+            )
+        return results, []
+
+
+@hookimpl(wrapper=True)
+def register_facet_classes() -> Generator[None, list[list[type]], list[list[type]]]:
+    """Datasette's facet classes, with its ColumnFacet replaced by ``CountedColumnFacet``."""
+    registered = yield
+    return [
+        [CountedColumnFacet if k is ColumnFacet else k for k in classes] for classes in registered
+    ]
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Count in a background thread: pages are served (with Datasette's facets) meanwhile."""
+    database = datasette.databases.get(DATABASE)
+    if database is None or database.path is None or database.is_mutable:
+        return
+    tables = default_facet_columns(datasette.metadata())
+    datasette.xxgk_facet_counts = counts = FacetCounts()
+    threading.Thread(
+        target=counts.count_all, args=(database.path, tables), daemon=True, name="facet-counts"
+    ).start()
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(r"^/-/facet-counts\.json$", facet_counts_status)]
+
+
+async def facet_counts_status(datasette: Any) -> Response:
+    counts = counts_of(datasette)
+    return Response.json(counts.status if counts else {})
