@@ -28,7 +28,11 @@ async def _tables(datasette: Any) -> list[Table]:
     for name, is_view in names:
         details = await db.table_column_details(name)
         meta = datasette.table_metadata(DATABASE, name)
-        searchable = bool(meta.get("fts_table")) or (not is_view and bool(await db.fts_table(name)))
+        searchable = (
+            bool(meta.get("fts_table"))
+            or name in (datasette.plugin_config("xxgk-table-search", database=DATABASE) or {})
+            or (not is_view and bool(await db.fts_table(name)))
+        )
         tables.append(
             Table(
                 name=name,
