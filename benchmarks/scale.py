@@ -546,7 +546,17 @@ def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
         "reports sorted by denied_share",
         f"/archive/reports?_sort_desc=denied_share&year={year}",
     )
-    yield "search", "sections ?_search (bigram)", f"/archive/sections?_search={q(term)}"
+    # What the sections page's search box submits (it adds _nocount=1: the page streams).
+    yield (
+        "search",
+        "sections ?_search (search box)",
+        f"/archive/sections?_search={q(term)}&_nocount=1",
+    )
+    yield (
+        "search",
+        "sections.json ?_search with the exact count",
+        f"/archive/sections.json?_search={q(term)}&_size=20",
+    )
     yield (
         "search",
         "sections.json ?_search&year",
