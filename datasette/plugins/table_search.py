@@ -50,9 +50,6 @@ async def streamed_page(
     args = request.args
     if not args.get("_nocount"):
         return None
-    for key in args:
-        if key not in PRESENTATION_ARGS:
-            return None  # a filter, facet, sort, _where, ...
     metadata = datasette.table_metadata(database, table)
     if metadata.get("sort") or metadata.get("sort_desc"):
         return None
@@ -61,6 +58,12 @@ async def streamed_page(
     pks = await db.primary_keys(table)
     if pks and not (len(pks) == 1 and (details[pks[0]].type or "").upper() == "INTEGER"):
         return None  # not in rowid order
+    for key in args:
+        # The table form submits the current sort: the rowid key, ascending, is rowid order.
+        if key == "_sort" and args[key] in ("rowid", *pks):
+            continue
+        if key not in PRESENTATION_ARGS:
+            return None  # a filter, facet, other sort, _where, ...
     size = args.get("_size") or metadata.get("size") or datasette.page_size
     if size == "max":
         size = datasette.max_returned_rows
