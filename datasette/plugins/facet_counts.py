@@ -13,9 +13,11 @@ answered from the counts: Datasette's own facet SQL, with the same WHERE
 clause and parameters, over the counts table, with ``sum(n)`` for
 ``count(*)``. Column types (hence comparisons) being the same, the result is
 the same as Datasette's; a 700k-row GROUP BY becomes a sum over a few
-thousand rows. Any other page (a search, ``_where``, a filter on another
-column, ``_next``…) and any table not counted yet falls back to Datasette's
-``ColumnFacet``.
+thousand rows. On any other page (a search, ``_where``, a filter on another
+column, ``_next``…) or a table not counted yet, the page's facets are
+Datasette's facet queries, but run as one query that reads the page's rows
+once for all of them (Datasette re-reads them, re-running a search, per
+facet); a single facet is left to Datasette's ``ColumnFacet``.
 
 ``/-/facet-counts.json`` tells which tables are counted, how long it took and
 how many facets each answered.
@@ -31,6 +33,7 @@ from collections.abc import Generator, Iterable
 from typing import Any
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Response
@@ -180,59 +183,90 @@ class CountedColumnFacet(ColumnFacet):
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         counts = counts_of(self.ds) if self.database == DATABASE else None
         columns = counts.columns.get(self.table or "") if counts else None
-        configs = self.get_configs()
+        configs = [
+            (c["config"].get("column") or c["config"]["simple"], c["source"])
+            for c in self.get_configs()
+        ]
         where = self.where_on(columns) if columns else None
-        if (
-            where is None
-            or not counts
-            or not columns
-            or any(
-                (c["config"].get("column") or c["config"]["simple"]) not in columns for c in configs
-            )
-        ):
+        limit = self.get_facet_size() + 1
+        if counts and columns and where is not None and all(c in columns for c, _ in configs):
+            params = dict(self.params)
+            found = {c: counts.facet(self.table, c, where, params, limit) or [] for c, _ in configs}
+            return [await self.result(c, source, found[c]) for c, source in configs], []
+        if len({c for c, _ in configs}) < 2:
             return await super().facet_results()
+        try:
+            found = await self.one_pass([c for c, _ in configs], limit)
+        except QueryInterrupted:
+            return [], [c for c, _ in configs]
+        return [await self.result(c, source, found[c]) for c, source in configs], []
+
+    async def one_pass(self, columns: list[str], limit: int) -> dict[str, list[tuple[Any, int]]]:
+        """Datasette's facet query for each column, reading the page's rows once for all.
+
+        Datasette runs one GROUP BY per facet, each re-reading every row the
+        page's filters select (for a search, re-running it); here the rows'
+        facet columns are materialised once and each facet groups those.
+        """
+        unique = list(dict.fromkeys(columns))
+        arms = [
+            f"select {i} as facet, row_number() over (order by count(*) desc, {col}) as rank,"
+            f" {col} as value, count(*) as count from facet_rows where {col} is not null group by {col}"
+            for i, col in enumerate(escape_sqlite(c) for c in unique)
+        ]
+        sql = (
+            f"with facet_rows as materialized (select {', '.join(escape_sqlite(c) for c in unique)}"
+            f" from ({self.sql})) select facet, value, count from ("
+            + " union all ".join(arms)
+            + f") where rank <= {limit} order by facet, rank"
+        )
+        rows = await self.ds.execute(
+            self.database,
+            sql,
+            self.params,
+            truncate=False,
+            custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+        )
+        found: dict[str, list[tuple[Any, int]]] = {c: [] for c in unique}
+        for facet, value, count in rows.rows:
+            found[unique[facet]].append((value, count))
+        return found
+
+    async def result(self, column: str, source: str, rows: list[tuple[Any, int]]) -> dict[str, Any]:
+        """One facet's entry, as Datasette's ColumnFacet writes it, from (value, count) rows."""
         qs_pairs = self.get_querystring_pairs()
         facet_size = self.get_facet_size()
-        results = []
-        for source_and_config in configs:
-            column = (
-                source_and_config["config"].get("column") or source_and_config["config"]["simple"]
-            )
-            rows = counts.facet(self.table, column, where, dict(self.params), facet_size + 1) or []
-            values = [value for value, _ in rows[:facet_size]]
-            expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, values)
-            entries = []
-            for value, count in rows[:facet_size]:
-                column_qs = f"{column}__exact" if column.startswith("_") else column
-                selected = (column_qs, str(value)) in qs_pairs
-                if selected:
-                    toggle_path = path_with_removed_args(self.request, {column_qs: str(value)})
-                else:
-                    toggle_path = path_with_added_args(self.request, {column_qs: value})
-                entries.append(
-                    {
-                        "value": value,
-                        "label": expanded.get((column, value), value),
-                        "count": count,
-                        "toggle_url": self.ds.absolute_url(
-                            self.request, self.ds.urls.path(toggle_path)
-                        ),
-                        "selected": selected,
-                    }
-                )
-            results.append(
+        values = [value for value, _ in rows[:facet_size]]
+        expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, values)
+        entries = []
+        for value, count in rows[:facet_size]:
+            column_qs = f"{column}__exact" if column.startswith("_") else column
+            selected = (column_qs, str(value)) in qs_pairs
+            if selected:
+                toggle_path = path_with_removed_args(self.request, {column_qs: str(value)})
+            else:
+                toggle_path = path_with_added_args(self.request, {column_qs: value})
+            entries.append(
                 {
-                    "name": column,
-                    "type": self.type,
-                    "hideable": source_and_config["source"] != "metadata",
-                    "toggle_url": self.ds.urls.path(
-                        path_with_removed_args(self.request, {"_facet": column})
+                    "value": value,
+                    "label": expanded.get((column, value), value),
+                    "count": count,
+                    "toggle_url": self.ds.absolute_url(
+                        self.request, self.ds.urls.path(toggle_path)
                     ),
-                    "results": entries,
-                    "truncated": len(rows) > facet_size,
+                    "selected": selected,
                 }
             )
-        return results, []
+        return {
+            "name": column,
+            "type": self.type,
+            "hideable": source != "metadata",
+            "toggle_url": self.ds.urls.path(
+                path_with_removed_args(self.request, {"_facet": column})
+            ),
+            "results": entries,
+            "truncated": len(rows) > facet_size,
+        }
 
 
 @hookimpl(wrapper=True)
