@@ -190,7 +190,10 @@ def _table_paths(
                 "in": "query",
                 "description": (
                     "Full-text search: every whitespace-separated term must occur "
-                    "(Chinese terms of any length match as substrings, e.g. 复议)."
+                    "(Chinese terms of any length match as substrings, e.g. 复议). "
+                    "On `sections`, add `_nocount=1` with no other filter: the page then "
+                    "reads only the matches it shows (follow `next_url` for the rest) "
+                    "instead of counting every match, which takes seconds for a common word."
                 ),
                 "schema": {"type": "string"},
             }
