@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import across, bigram, schema
+from archive import across, schema, search_writer
 from archive.bodies import (
     UNKNOWN_BODY,
     body_id,
@@ -407,14 +407,6 @@ def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Sour
 
 # --- writing the database ---------------------------------------------------------------
 
-_FAST_PRAGMAS = (
-    "PRAGMA journal_mode=OFF",
-    "PRAGMA synchronous=OFF",
-    "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-262144",
-    "PRAGMA foreign_keys=OFF",
-)
-
 
 def _insert_sql(table: schema.Table, with_rowid: bool = False) -> str:
     cols = table.column_names
@@ -423,41 +415,49 @@ def _insert_sql(table: schema.Table, with_rowid: bool = False) -> str:
     return f"INSERT INTO [{table.name}] ({','.join(f'[{c}]' for c in names)}) VALUES ({marks})"
 
 
-def create_schema(conn: sqlite3.Connection) -> None:
-    for table in schema.TABLES:
-        conn.execute(schema.create_table_sql(table))
-    for fts in schema.FTS:
-        conn.execute(schema.create_fts_sql(fts))
-    for view in schema.VIEWS:
-        conn.execute(schema.create_view_sql(view))
+# The tables the build process writes itself; ``search_writer`` writes the rest.
+OWN_TABLES = tuple(t for t in schema.TABLES if t.name != search_writer.SECTIONS_TABLE)
 
 
-def create_indexes(conn: sqlite3.Connection) -> None:
-    for table in schema.TABLES:
+def create_indexes(
+    conn: sqlite3.Connection, tables: Iterable[schema.Table] = schema.TABLES
+) -> None:
+    for table in tables:
         for statement in schema.create_index_sql(table):
             conn.execute(statement)
 
 
+def side_path(path: Path) -> Path:
+    """The file the build process writes its own tables into, beside ``path``."""
+    return path.with_name(path.name + "-tables")
+
+
 class ArchiveWriter:
-    """Writes one fresh database file; rows are buffered and bulk-inserted."""
+    """Writes one fresh database file at ``path``, on two cores.
+
+    A child process (``search_writer``) creates the schema in ``path`` and
+    writes ``sections`` and the FTS tables there. This process writes every
+    other table into a side file (same schema), builds their indexes, the
+    cross-report checks and the summaries, and at ``finish`` copies them into
+    ``path`` (``copy_tables``). Rows are buffered and bulk-inserted with
+    ``executemany`` on prepared tuples.
+    """
 
     FLUSH_EVERY = 2000
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in _FAST_PRAGMAS:
-            self.conn.execute(pragma)
+        self.side = side_path(path)
+        self.side.unlink(missing_ok=True)
+        self.search = search_writer.SearchWriter(path)
+        self.conn = search_writer.open_bulk(self.side)
         self.conn.execute("BEGIN")
-        create_schema(self.conn)
+        for table in OWN_TABLES:
+            self.conn.execute(schema.create_table_sql(table))
         self.buffers: dict[str, list[tuple[Any, ...]]] = {}
-        self.sql = {t.name: _insert_sql(t) for t in schema.TABLES}
+        self.sql = {t.name: _insert_sql(t) for t in OWN_TABLES}
         self.sql["reports"] = _insert_sql(schema.REPORTS, with_rowid=True)
         self.sql["cells"] = self.sql["cells"].replace("INSERT", "INSERT OR IGNORE", 1)
-        self.sql["sections_fts"] = "INSERT INTO sections_fts (rowid, text) VALUES (?, ?)"
-        self.sql["reports_fts"] = (
-            "INSERT INTO reports_fts (rowid, title, body_name) VALUES (?, ?, ?)"
-        )
         self.report_rowid = 0
         self.section_id = 0
         self.check_id = 0
@@ -474,14 +474,7 @@ class ArchiveWriter:
         rows = assemble(prepared, ctx, prov)
         self.report_rowid += 1
         self.add("reports", (self.report_rowid, *rows.report))
-        self.add(
-            "reports_fts",
-            (
-                self.report_rowid,
-                bigram.index_text(prepared.title),
-                bigram.index_text(ctx.body_name),
-            ),
-        )
+        self.search.add_report(self.report_rowid, prepared.title, ctx.body_name)
         if rows.requests is not None:
             self.add("requests", rows.requests)
         if rows.review_litigation is not None:
@@ -492,8 +485,9 @@ class ArchiveWriter:
         context = ctx.values()
         for section, heading, text, index_text in rows.sections:
             self.section_id += 1
-            self.add("sections", (self.section_id, *context, section, heading, text, len(text)))
-            self.add("sections_fts", (self.section_id, index_text))
+            self.search.add_section(
+                (self.section_id, *context, section, heading, text, len(text)), index_text
+            )
         for check in rows.failed_checks:
             self.check_id += 1
             self.add("failed_checks", (self.check_id, *check))
@@ -504,6 +498,7 @@ class ArchiveWriter:
             self.flush()
 
     def flush(self) -> None:
+        self.search.flush()  # first, so the child works while this process inserts
         for table, rows in self.buffers.items():
             if rows:
                 self.conn.executemany(self.sql[table], rows)
@@ -511,23 +506,46 @@ class ArchiveWriter:
         self.pending = 0
 
     def finish(self, info: dict[str, Any]) -> None:
-        """Indexes, cross-report checks, summaries, FTS merge, statistics; then close."""
+        """Indexes, cross-report checks, summaries; then the child's file gets our tables."""
         self.flush()
-        create_indexes(self.conn)
+        create_indexes(self.conn, OWN_TABLES)
         add_carry_checks(self.conn)
         build_summaries(self.conn)
         for key, value in info.items():
             self.conn.execute("INSERT INTO build_info VALUES (?, ?)", (key, str(value)))
-        for fts in schema.FTS:
-            self.conn.execute(f"INSERT INTO [{fts.name}]([{fts.name}]) VALUES ('optimize')")
         self.conn.execute("COMMIT")
-        self.conn.execute("PRAGMA analysis_limit=1000")
-        self.conn.execute("ANALYZE")
-        self.conn.execute("PRAGMA journal_mode=DELETE")
         self.conn.close()
+        self.search.finish()
+        conn = search_writer.open_bulk(self.path)
+        copy_tables(conn, self.side, OWN_TABLES)
+        conn.execute("PRAGMA analysis_limit=1000")
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.close()
+        self.side.unlink()
 
     def abort(self) -> None:
         self.conn.close()
+        self.search.abort()
+        self.side.unlink(missing_ok=True)
+
+
+def copy_tables(conn: sqlite3.Connection, source: Path, tables: Iterable[schema.Table]) -> None:
+    """Copy ``tables`` (empty in ``conn``'s file) with their indexes from the file ``source``.
+
+    ``INSERT INTO t SELECT * FROM other.t`` between tables of the same shape, into an
+    empty table whose indexes the source has too, is SQLite's transfer
+    optimisation: records and index entries are copied as they are, in order,
+    without decoding them or sorting for the indexes.
+    """
+    conn.execute("ATTACH DATABASE ? AS source", (str(source),))
+    conn.execute("BEGIN")
+    for table in tables:
+        for statement in schema.create_index_sql(table):
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO main.[{table.name}] SELECT * FROM source.[{table.name}]")
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE source")
 
 
 def add_carry_checks(conn: sqlite3.Connection) -> None:
