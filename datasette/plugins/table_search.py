@@ -10,11 +10,13 @@ This plugin does the search for the tables named in its configuration
 (``plugins: xxgk-table-search: {table: fts table}`` in ``metadata.yaml``;
 those tables have no ``fts_table`` metadata, so Datasette's own search filter
 leaves them alone). The filter is Datasette's (the same clause, the bigram
-``escape_fts``), except on the page the table's search box asks for: with
-``_nocount=1`` (which the box adds), no other filter, facet or sort, on a
-table in rowid order, the page is exactly the next page-size-plus-one
-matching rowids in order, so the filter asks FTS5 for just those
-(``… order by rowid limit N``, streamed from the index) instead of all of them.
+``escape_fts``), except on pages that need no count: with ``_nocount=1``
+(which the search box adds) or ``_shape=array``, no facet, no sort but the
+key's, on a table in rowid order, the page is exactly the next
+page-size-plus-one matching rowids in order that pass the page's column
+filters, so the filter asks FTS5 for just those (``… order by rowid limit
+N``, streamed from the index, each match checked against the filters as it
+comes) instead of all of them.
 Every match is still reachable: the page's "next" link continues after the
 last rowid shown. API users get the same with ``_nocount=1``; without it they
 get Datasette's exact ``filtered_table_rows_count``.
@@ -22,10 +24,11 @@ get Datasette's exact ``filtered_table_rows_count``.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 from datasette import hookimpl
-from datasette.filters import FilterArguments
+from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite, urlsafe_components
 
 PLUGIN = "xxgk-table-search"
@@ -43,27 +46,39 @@ def searched_tables(datasette: Any, database: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in config.items()}
 
 
+class StreamedPage(NamedTuple):
+    """A page that can stream: rows after ``after``, at most ``limit``, passing ``filters``."""
+
+    after: int | None
+    limit: int
+    filters: list[str]
+    params: dict[str, Any]
+
+
 async def streamed_page(
     datasette: Any, request: Any, database: str, table: str
-) -> tuple[int | None, int] | None:
-    """(rowid after which the page starts, rows to fetch) if this page can stream, else None."""
+) -> StreamedPage | None:
+    """How this page's rows can be streamed from the FTS index in rowid order, or None."""
     args = request.args
-    if not args.get("_nocount"):
-        return None
+    if not (args.get("_nocount") or args.get("_shape") in ("array", "object")):
+        return None  # Datasette would count the rows of the streamed filter
     metadata = datasette.table_metadata(database, table)
-    if metadata.get("sort") or metadata.get("sort_desc"):
+    if metadata.get("sort") or metadata.get("sort_desc") or metadata.get("units"):
         return None
     db = datasette.get_database(database)
     details = {d.name: d for d in await db.table_column_details(table)}
     pks = await db.primary_keys(table)
     if pks and not (len(pks) == 1 and (details[pks[0]].type or "").upper() == "INTEGER"):
         return None  # not in rowid order
+    filter_args = []
     for key in args:
+        if not key.startswith("_") or "__" in key:  # a filter, as Datasette reads them
+            if key.rsplit("__", 1)[0] not in details:
+                return None
+            filter_args += [(key, value) for value in args.getlist(key)]
         # The table form submits the current sort: the rowid key, ascending, is rowid order.
-        if key == "_sort" and args[key] in ("rowid", *pks):
-            continue
-        if key not in PRESENTATION_ARGS:
-            return None  # a filter, facet, other sort, _where, ...
+        elif not (key in PRESENTATION_ARGS or (key == "_sort" and args[key] in ("rowid", *pks))):
+            return None  # a facet, another sort, _where, ...
     size = args.get("_size") or metadata.get("size") or datasette.page_size
     if size == "max":
         size = datasette.max_returned_rows
@@ -77,7 +92,15 @@ async def streamed_page(
             after = int(urlsafe_components(args["_next"])[0])
         except (ValueError, IndexError):
             return None
-    return after, page_size + 1
+    # Datasette's own filter clauses, with parameters of our own names.
+    clauses, params = Filters(sorted(filter_args)).build_where_clauses(table)
+    rename = re.compile(r":p(\d+)\b")
+    return StreamedPage(
+        after,
+        page_size + 1,
+        [rename.sub(r":search_p\1", clause) for clause in clauses],
+        {f"search_{name}": value for name, value in params.items()},
+    )
 
 
 @hookimpl
@@ -93,11 +116,18 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         params: dict[str, Any] = {"search": search}
         page = await streamed_page(datasette, request, database, table)
         if page is not None:
-            after, limit = page
-            if after is not None:
+            if page.after is not None:
                 subquery += " and rowid > :search_after"
-                params["search_after"] = after
-            subquery += f" order by rowid limit {limit}"
+                params["search_after"] = page.after
+            if page.filters:
+                # Checked row by row as the index yields matches, in rowid order.
+                table_sql = escape_sqlite(table)
+                subquery += (
+                    f" and exists (select 1 from {table_sql} where {table_sql}.rowid ="
+                    f" {fts_sql}.rowid and {' and '.join(page.filters)})"
+                )
+                params.update(page.params)
+            subquery += f" order by rowid limit {page.limit}"
         return FilterArguments(
             [f"rowid in ({subquery})"],
             params,

@@ -80,7 +80,19 @@ def test_count_without_nocount_and_filters_alongside(
                 (year, section, f"%{term}%"),
             )
         }
-    # Other filters and facets take the general (unstreamed) filter, still exact.
+    # Column filters stream too, each match checked against them as the index yields it.
+    ids, _ = all_pages(
+        client,
+        f"/archive/sections.json?_search={quote(term)}&_nocount=1&_size=2&year={year}"
+        f"&section={section}&_col=id",
+    )
+    assert ids == sorted(in_year) and in_year
+    array = client.get(
+        f"/archive/sections.json?_search={quote(term)}&_shape=array&year={year}"
+        f"&section__in={section},none&_size=max"
+    ).json()
+    assert sorted(r["id"] for r in array) == sorted(in_year)
+    # A facet takes the general (unstreamed) filter, still exact.
     ids, _ = all_pages(
         client,
         f"/archive/sections.json?_search={quote(term)}&_nocount=1&_size=2&year={year}"
