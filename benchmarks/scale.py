@@ -590,6 +590,10 @@ def measure_pages(data: Path, rounds: int) -> dict[str, Any]:
     with running_site(("serve", "--data-dir", str(data)), timeout=600) as site:
         base = site.url
         startup = time.perf_counter() - started
+        # Pages are served while the facet counts are taken; measure once they are.
+        while not json.loads(urllib.request.urlopen(base + "/-/facet-counts.json").read())["done"]:
+            time.sleep(1)
+        counted = time.perf_counter() - started
         rng = random.Random(1)
         timings: dict[tuple[str, str], list[float]] = {}
         statuses: dict[tuple[str, str], set[int]] = {}
@@ -621,7 +625,13 @@ def measure_pages(data: Path, rounds: int) -> dict[str, Any]:
                     "status": sorted(statuses[(kind, name)]),
                 }
             )
-        return {"server_startup_seconds": round(startup, 1), "rounds": rounds, "pages": pages}
+        return {
+            "server_startup_seconds": round(startup, 1),
+            "facet_counts_seconds": round(counted, 1),
+            "load_average_after": list(os.getloadavg()),
+            "rounds": rounds,
+            "pages": pages,
+        }
 
 
 # --- parse throughput --------------------------------------------------------------------

@@ -19,8 +19,8 @@ Datasette's facet queries, but run as one query that reads the page's rows
 once for all of them (Datasette re-reads them, re-running a search, per
 facet); a single facet is left to Datasette's ``ColumnFacet``.
 
-``/-/facet-counts.json`` tells which tables are counted, how long it took and
-how many facets each answered.
+``/-/facet-counts.json`` tells whether counting is done, which tables are
+counted, how long each took and how many facets each answered.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class FacetCounts:
         self.lock = threading.Lock()
         self.columns: dict[str, tuple[str, ...]] = {}  # table → counted columns, once ready
         self.status: dict[str, dict[str, Any]] = {}
+        self.done = False  # every table counted (or given up on)
 
     def count(self, source: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> None:
         """Count ``table`` of ``source`` grouped by ``columns`` (the table's default facets)."""
@@ -124,6 +125,7 @@ class FacetCounts:
                     self.status[table] = {"counted": False, "reason": str(exc)}
         finally:
             source.close()
+            self.done = True
 
     def facet(
         self, table: str, column: str, where: str, params: dict[str, Any], limit: int
@@ -298,4 +300,4 @@ def register_routes() -> list[tuple[str, Any]]:
 
 async def facet_counts_status(datasette: Any) -> Response:
     counts = counts_of(datasette)
-    return Response.json(counts.status if counts else {})
+    return Response.json({"done": counts.done, "tables": counts.status} if counts else {})

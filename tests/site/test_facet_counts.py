@@ -30,7 +30,7 @@ def counted(client: httpx.Client, table: str) -> dict[str, Any]:
     """The table's entry in /-/facet-counts.json, once the startup thread has counted it."""
     deadline = time.monotonic() + 60
     while True:
-        status = client.get("/-/facet-counts.json").json()
+        status = client.get("/-/facet-counts.json").json()["tables"]
         if status.get(table, {}).get("counted"):
             return dict(status[table])
         assert time.monotonic() < deadline, status
@@ -141,3 +141,12 @@ def test_counts_equal_a_group_by(client: httpx.Client, site_data: SiteData) -> N
             got = {r["value"]: r["count"] for r in data["facet_results"][column]["results"]}
             assert got == expected, column
             assert sum(got.values()) > 0
+
+
+def test_counting_finishes(client: httpx.Client) -> None:
+    counted(client, "reports")
+    deadline = time.monotonic() + 60
+    while not (status := client.get("/-/facet-counts.json").json())["done"]:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert {"reports", "requests", "review_litigation", "bodies"} <= set(status["tables"])
