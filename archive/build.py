@@ -42,6 +42,7 @@ from archive.bodies import (
 )
 from archive.build_state import BuildState, Outcome, ParseResult
 from archive.ledger import DOCUMENT_KINDS
+from archive.phase_clock import PhaseClock, Phases, timed
 from archive.regions import province_from_code
 from archive.rows import Prepared, Provenance, ReportContext, assemble
 from archive.store import RawStore
@@ -105,6 +106,7 @@ class BuildStats:
     failed_documents: int = 0
     write_seconds: float = 0.0
     publish_seconds: float = 0.0
+    phases: Phases = field(default_factory=dict)
 
     @property
     def reports_per_second(self) -> float:
@@ -445,8 +447,9 @@ class ArchiveWriter:
 
     FLUSH_EVERY = 2000
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, phases: Phases | None = None) -> None:
         self.path = path
+        self.phases: Phases = {} if phases is None else phases
         self.side = side_path(path)
         self.side.unlink(missing_ok=True)
         self.search = search_writer.SearchWriter(path)
@@ -507,21 +510,29 @@ class ArchiveWriter:
 
     def finish(self, info: dict[str, Any]) -> None:
         """Indexes, cross-report checks, summaries; then the child's file gets our tables."""
+        phases = self.phases
         self.flush()
-        create_indexes(self.conn, OWN_TABLES)
-        add_carry_checks(self.conn)
-        build_summaries(self.conn)
+        with timed(phases, "indexes"):
+            create_indexes(self.conn, OWN_TABLES)
+        with timed(phases, "cross-report checks (X_CARRY) and summaries"):
+            add_carry_checks(self.conn)
+            build_summaries(self.conn)
         for key, value in info.items():
             self.conn.execute("INSERT INTO build_info VALUES (?, ?)", (key, str(value)))
-        self.conn.execute("COMMIT")
-        self.conn.close()
-        self.search.finish()
-        conn = search_writer.open_bulk(self.path)
-        copy_tables(conn, self.side, OWN_TABLES)
-        conn.execute("PRAGMA analysis_limit=1000")
-        conn.execute("ANALYZE")
-        conn.execute("PRAGMA journal_mode=DELETE")
-        conn.close()
+        with timed(phases, "commit"):
+            self.conn.execute("COMMIT")
+            self.conn.close()
+        with timed(phases, "wait for the search process"):
+            for name, seconds in self.search.finish().items():
+                phases[f"search process: {name}"] = seconds
+        with timed(phases, "copy tables into the search process's file"):
+            conn = search_writer.open_bulk(self.path)
+            copy_tables(conn, self.side, OWN_TABLES)
+        with timed(phases, "analyze"):
+            conn.execute("PRAGMA analysis_limit=1000")
+            conn.execute("ANALYZE")
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
         self.side.unlink()
 
     def abort(self) -> None:
@@ -599,6 +610,7 @@ def write_archive(
     sources: dict[str, Source],
     captures: Iterable[dict[str, Any]] = (),
     info: dict[str, Any] | None = None,
+    phases: Phases | None = None,
 ) -> BuildStats:
     """Write a complete archive database at ``path`` (which must not exist).
 
@@ -609,10 +621,14 @@ def write_archive(
         load_prepared: yields (digest, prepared rows) for the parsed digests asked, in order.
         sources: the portals, for body levels, provinces and the sources table.
         captures: ledger capture rows, copied as provenance.
+        phases: where to add the (wall, CPU) seconds of each step.
     """
-    stats = BuildStats(documents=len(docs))
+    stats = BuildStats(documents=len(docs), phases={} if phases is None else phases)
     start = time.perf_counter()
-    writer = ArchiveWriter(path)
+    phases = stats.phases
+    writer = ArchiveWriter(path, phases)
+    clock = PhaseClock(phases)
+    clock.switch("choose documents")
     try:
         # Choose: group parsed documents by report.
         groups: dict[str, list[tuple[SourceDocument, Assignment]]] = {}
@@ -638,7 +654,10 @@ def write_archive(
         bodies: dict[str, dict[str, Any]] = {}
         for start_i in range(0, len(order), 1000):
             chunk = [chosen[r][0].sha256 for r in order[start_i : start_i + 1000]]
-            for sha, prepared in load_prepared(chunk):
+            clock.switch("load prepared rows")
+            loaded = list(load_prepared(chunk))
+            clock.switch("report rows (assemble, insert, send)")
+            for sha, prepared in loaded:
                 report_id = by_sha[sha]
                 doc, a, members = chosen[report_id]
                 page_url = next((m.url for m in members if m.kind == "report"), doc.page_url)
@@ -681,6 +700,7 @@ def write_archive(
                     writer, sha, assigned[sha].report_id if sha in assigned else None, prepared
                 )
 
+        clock.switch("documents, captures, sources, bodies rows")
         version = (info or {}).get("parser_version")
         for doc in docs:
             row = document_row(doc, outcomes.get(doc.sha256), assigned, chosen, version)
@@ -721,6 +741,7 @@ def write_archive(
             )
         stats.reports = len(chosen)
         stats.bodies = len(bodies)
+        clock.switch(None)
         writer.finish(
             {
                 "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -801,6 +822,9 @@ def build(
     say = progress or (lambda message: None)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = RawStore(data_dir)
+    phases: Phases = {}
+    clock = PhaseClock(phases)
+    clock.switch("collect documents")
     with build_lock(data_dir):
         captures = ledger_captures(data_dir) if use_ledger else []
         docs = merge_documents(
@@ -810,10 +834,12 @@ def build(
         say(f"{len(docs)} documents ({len(captures)} captures in the ledger)")
         version = parser_version()
         with BuildState.open(data_dir) as state:
+            clock.switch("parse new documents")
             parsed_now, parse_seconds, unreadable = parse_missing(
                 docs, data_dir, state, version, jobs
             )
             say(f"parsed {parsed_now} new documents in {parse_seconds:.1f}s (parser {version})")
+            clock.switch("collect documents")
             outcomes = state.outcomes(version)
             for sha, result in unreadable.items():
                 outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
@@ -824,6 +850,7 @@ def build(
             target = new_path(data_dir)
             target.unlink(missing_ok=True)
             try:
+                clock.switch(None)
                 stats = write_archive(
                     target,
                     docs,
@@ -832,9 +859,11 @@ def build(
                     load_sources(sources_dir),
                     captures,
                     info={"parser_version": version},
+                    phases=phases,
                 )
                 # Issue 6: tables that compare reports (divisions, copies, versions,
                 # cross-year checks, late/missing, quality), added before publishing.
+                clock.switch("across-report stage")
                 across.run(
                     target,
                     data_dir,
@@ -842,6 +871,7 @@ def build(
                     load_prepared=load_prepared,
                     progress=say,
                 )
+                clock.switch(None)
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
@@ -851,9 +881,13 @@ def build(
             f"({stats.failed_documents} failed) in {stats.write_seconds:.1f}s"
         )
         start = time.perf_counter()
+        clock.switch("publish (check, inspect data, rename)")
         publish(target, data_dir)
+        clock.switch(None)
         stats.publish_seconds = time.perf_counter() - start
         say(f"published {data_dir / 'archive.db'} in {stats.publish_seconds:.1f}s")
+    for name, (wall, cpu) in stats.phases.items():
+        say(f"  {name}: {wall:.1f}s wall, {cpu:.1f}s CPU")
     return stats
 
 

@@ -172,8 +172,9 @@ class BuildState:
         for start in range(0, len(digests), 500):
             chunk = digests[start : start + 500]
             marks = ",".join("?" * len(chunk))
+            # The report JSON (the largest column) is read only for outdated preparations.
             rows = self.conn.execute(
-                "SELECT sha256, prepared, prepared_version, report FROM parse_cache"
+                "SELECT sha256, prepared, prepared_version FROM parse_cache"
                 f" WHERE parser_version = ? AND status = 'parsed' AND sha256 IN ({marks})",
                 (parser_version, *chunk),
             ).fetchall()
@@ -181,11 +182,16 @@ class BuildState:
             for sha in chunk:
                 if sha not in by_sha:
                     continue
-                _, blob, version, report = by_sha[sha]
+                _, blob, version = by_sha[sha]
                 if blob is not None and version == PREPARED_VERSION:
                     yield sha, Prepared.load(blob)
-                elif report is not None:
-                    yield sha, prepare(decode_report(report))
+                else:
+                    report = self.conn.execute(
+                        "SELECT report FROM parse_cache WHERE sha256 = ? AND parser_version = ?",
+                        (sha, parser_version),
+                    ).fetchone()[0]
+                    if report is not None:
+                        yield sha, prepare(decode_report(report))
 
 
 def encode_report(report: dict[str, Any]) -> bytes:

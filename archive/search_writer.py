@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import bigram, schema
+from archive.phase_clock import PhaseClock, Phases
 
 # The tables the child writes (every other table is the parent's).
 SECTIONS_TABLE = "sections"
@@ -80,15 +81,23 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(schema.create_view_sql(view))
 
 
-def _write(path: Path, rows: Connection) -> None:
-    """The child: create the schema in ``path``, then insert every batch received."""
+def _write(path: Path, rows: Connection) -> Phases:
+    """The child: create the schema in ``path``, insert every batch received, index.
+
+    Returns (wall, CPU) seconds per step.
+    """
+    phases: Phases = {}
+    clock = PhaseClock(phases)
+    clock.switch("inserts")
     conn = open_bulk(path)
     conn.execute("BEGIN")
     create_schema(conn)
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_HASHSIZE})")
     while True:
+        clock.switch("waiting and receiving rows")
         batch = rows.recv()
+        clock.switch("inserts")
         if batch is None:
             break
         sections, index_texts, reports_text = batch
@@ -104,8 +113,10 @@ def _write(path: Path, rows: Connection) -> None:
                 for rowid, title, body_name in reports_text
             ],
         )
+    clock.switch("sections indexes")
     for statement in schema.create_index_sql(schema.SECTIONS):
         conn.execute(statement)
+    clock.switch("FTS optimize and commit")
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
         conn.execute(
@@ -113,18 +124,20 @@ def _write(path: Path, rows: Connection) -> None:
         )
     conn.execute("COMMIT")
     conn.close()
+    clock.switch(None)
+    return phases
 
 
 def _child(path: Path, rows: Connection, result: Connection) -> None:
     try:
-        _write(path, rows)
+        phases = _write(path, rows)
     except EOFError:  # the parent is gone: stop, the file is deleted by the next build
         result.send("the build process went away")
         return
     except BaseException:
         result.send(traceback.format_exc())
         return
-    result.send(None)
+    result.send(phases)
 
 
 class SearchWriter:
@@ -171,25 +184,32 @@ class SearchWriter:
         self.index_texts = []
         self.reports = []
 
-    def finish(self) -> None:
-        """Send the last rows and wait until the child has committed (or raise its error)."""
+    def finish(self) -> Phases:
+        """Send the last rows, wait until the child has committed (or raise its error).
+
+        Returns the child's (wall, CPU) seconds per step.
+        """
         self.flush()
         try:
             self._send.send(None)
         except (BrokenPipeError, ConnectionResetError):
             self._raise_child_error()
         self._send.close()
-        self._raise_child_error(expect_success=True)
+        return self._result_or_error()
 
-    def _raise_child_error(self, expect_success: bool = False) -> None:
+    def _result_or_error(self) -> Phases:
         try:
-            error = self._result.recv()
+            result = self._result.recv()
         except EOFError:
-            error = f"the search-table process died (exit code {self.process.exitcode})"
+            result = f"the search-table process died (exit code {self.process.exitcode})"
         self.process.join()
-        if error is None and expect_success:
-            return
-        raise SearchWriterError(error or "the search-table process stopped early")
+        if isinstance(result, dict):
+            return result
+        raise SearchWriterError(result)
+
+    def _raise_child_error(self) -> None:
+        self._result_or_error()
+        raise SearchWriterError("the search-table process stopped early")
 
     def abort(self) -> None:
         """Stop the child at once (the caller deletes the file)."""
