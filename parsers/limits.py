@@ -56,12 +56,19 @@ def check_size(data: bytes, kind: str) -> None:
         )
 
 
+# What zipfile raises on a damaged or unusual package: BadZipFile; NotImplementedError (a
+# compression method or format version it lacks, a kind of RuntimeError); RuntimeError
+# (an encrypted member); EOFError and zlib.error (a truncated or corrupt stream); ValueError
+# and OSError (impossible offsets and sizes).
+ZIP_ERRORS = (zipfile.BadZipFile, RuntimeError, EOFError, zlib.error, ValueError, OSError)
+
+
 def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     """Open an OOXML package after checking its declared sizes (zip bombs)."""
     check_size(data, kind)
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    except ZIP_ERRORS as error:
         raise CorruptDocument(f"{kind} is not a readable ZIP package: {error}") from error
     members = package.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
@@ -91,7 +98,7 @@ def read_member(package: zipfile.ZipFile, name: str, kind: str) -> bytes:
     try:
         with package.open(info) as stream:
             data = stream.read(min(info.file_size, MAX_ZIP_UNCOMPRESSED) + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
+    except ZIP_ERRORS as error:
         raise CorruptDocument(f"{kind}: {name} cannot be read: {error}") from error
     if len(data) > info.file_size:
         raise CorruptDocument(f"{kind}: {name} is larger than its header says")

@@ -66,6 +66,7 @@ def pdf_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Block]:
 
     check_size(data, "PDF")
     document = _open(data)
+    pages = number = 0
     try:
         pages = len(document)
         if pages > MAX_PDF_PAGES:
@@ -98,6 +99,10 @@ def pdf_blocks(data: bytes, meta: DocumentMeta | None = None) -> list[Block]:
                 per_page.append(ocr_page(page, number + 1, pdfium))
             finally:
                 page.close()
+    except pdfium.PdfiumError as error:  # a page whose objects PDFium cannot load
+        raise CorruptDocument(
+            f"PDF page {number + 1} of {pages} cannot be read: {error}"
+        ) from error
     finally:
         document.close()
     return tidy_pages(per_page)

@@ -12,6 +12,8 @@ import io
 import re
 import zipfile
 
+from parsers.limits import ZIP_ERRORS
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -60,7 +62,7 @@ def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except ZIP_ERRORS:
         return "binary"
     if "word/document.xml" in names:
         return "docx"

@@ -12,6 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,3 +78,16 @@ def test_documents_made_of_template_tokens_parse_or_fail_cleanly(
     data = "".join(parts).encode(encoding, "replace")
     with contextlib.suppress(ParseError):
         parse_document(data, None)
+
+
+REGRESSIONS = sorted((ROOT / "fuzz" / "regressions").iterdir())
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])
+def test_documents_that_once_crashed_the_parsers_now_fail_with_a_reason(path: Path) -> None:
+    """Inputs the long fuzzing run found raising something other than a ParseError
+    (zipfile's NotImplementedError for an unknown ZIP version, PDFium failing to load
+    a page): each is now refused with a ParseError that names the reason."""
+    with pytest.raises(ParseError) as refused:
+        parse_document(path.read_bytes())
+    assert str(refused.value)
