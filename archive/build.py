@@ -752,6 +752,9 @@ def write_archive(
                 **(info or {}),
             }
         )
+    except search_writer.SearchWriterError as exc:
+        writer.abort()
+        raise BuildError(f"the process writing sections and search tables failed:\n{exc}") from exc
     except BaseException:
         writer.abort()
         raise

@@ -36,6 +36,11 @@ def new_path(data_dir: Path) -> Path:
     return data_dir / (ARCHIVE_NAME + ".new")
 
 
+# File descriptors of the build locks this process holds: a forked helper
+# process closes its copies, so that the lock dies with the build process.
+HELD_LOCK_FDS: set[int] = set()
+
+
 @contextmanager
 def build_lock(data_dir: Path) -> Iterator[None]:
     """One build at a time per data directory (a second one fails at once)."""
@@ -45,9 +50,11 @@ def build_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise PublishError(f"another build is running on {data_dir}") from exc
+        HELD_LOCK_FDS.add(fh.fileno())
         try:
             yield
         finally:
+            HELD_LOCK_FDS.discard(fh.fileno())
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 

@@ -19,13 +19,14 @@ sends the next batch or finishes.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from archive import bigram, schema
+from archive import bigram, publish, schema
 from archive.phase_clock import PhaseClock, Phases
 
 # The tables the child writes (every other table is the parent's).
@@ -128,7 +129,16 @@ def _write(path: Path, rows: Connection) -> Phases:
     return phases
 
 
-def _child(path: Path, rows: Connection, result: Connection) -> None:
+def _child(
+    path: Path, rows: Connection, result: Connection, parent_ends: tuple[Connection, ...]
+) -> None:
+    # A forked child holds copies of the parent's files. Close the parent's pipe
+    # ends (so that ``rows`` reports EOF once the parent is gone) and the build
+    # lock (so that the lock is released as soon as the parent dies).
+    for end in parent_ends:
+        end.close()
+    for fd in publish.HELD_LOCK_FDS:
+        os.close(fd)
     try:
         phases = _write(path, rows)
     except EOFError:  # the parent is gone: stop, the file is deleted by the next build
@@ -150,14 +160,16 @@ class SearchWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # A fresh interpreter (not a fork): the child holds none of the parent's
-        # files, so the build lock is released, and its pipe reports EOF, as
-        # soon as the parent dies.
-        ctx = multiprocessing.get_context("spawn")
+        # Forked, not spawned: the child starts at once with the modules this
+        # process has loaded (a spawned one imports them again, from a tree
+        # that may have changed since the build started).
+        ctx = multiprocessing.get_context("fork")
         receive, self._send = ctx.Pipe(duplex=False)
         self._result, result_send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
-            target=_child, args=(path, receive, result_send), name="xxgk-build-search"
+            target=_child,
+            args=(path, receive, result_send, (self._send, self._result)),
+            name="xxgk-build-search",
         )
         self.process.start()
         receive.close()

@@ -1,0 +1,70 @@
+"""The build's second process (``archive/search_writer.py``): its failures and its output."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import archive.search_writer
+from archive.bigram import fts_query
+from archive.build import BuildError, build
+from tests.archive.conftest import open_archive
+
+
+def test_a_failing_search_process_fails_the_build_and_publishes_nothing(
+    seed_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    before = (data / "archive.db").read_bytes()
+
+    def broken(path: Path, rows: object) -> None:  # runs in the forked child
+        raise RuntimeError("simulated failure in the search process")
+
+    monkeypatch.setattr(archive.search_writer, "_write", broken)
+    with pytest.raises(BuildError, match="simulated failure in the search process"):
+        build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert (data / "archive.db").read_bytes() == before
+    assert sorted(p.name for p in data.glob("archive.db*")) == ["archive.db"]
+
+
+def test_the_search_process_writes_sections_and_search_tables_into_the_published_file(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert any(name.startswith("search process: ") for name in stats.phases)
+    conn = open_archive(data)
+    # Every section is indexed under its own rowid, every report title under the report's.
+    sections = conn.execute("SELECT id, text FROM sections").fetchall()
+    assert len(sections) >= 10
+    for row in sections:
+        pairs = re.findall(r"[\u4e00-\u9fff]{2}", row["text"])
+        term = pairs[len(pairs) // 2] if pairs else row["text"][0]  # "无": a one-character section
+        hits = {
+            r[0]
+            for r in conn.execute(
+                "SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?", (fts_query(term),)
+            )
+        }
+        assert row["id"] in hits, term
+    titles = conn.execute("SELECT rowid, title FROM reports WHERE title IS NOT NULL").fetchall()
+    assert titles
+    for rowid, title in titles:
+        hits = {
+            r[0]
+            for r in conn.execute(
+                "SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?",
+                (fts_query(re.findall(r"[\u4e00-\u9fff]{2}", title)[-1]),),
+            )
+        }
+        assert rowid in hits
+    # The FTS tables are back at SQLite's default flush size, the side file is gone.
+    for fts in ("sections_fts", "reports_fts"):
+        hashsize = conn.execute(f"SELECT v FROM {fts}_config WHERE k = 'hashsize'").fetchone()
+        assert hashsize[0] == archive.search_writer.FTS_DEFAULT_HASHSIZE
+    assert not (data / "archive.db.new-tables").exists()
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
