@@ -25,20 +25,21 @@ def run_checks(report: Report) -> list[Check]:
     req = report.requests
     if req and any(_printed(cells) for cells in req.values()):
         outcome_keys = [k for k in OUTCOME_ROWS if k in req]
+        numbers = {key: [_v(c) for c in cells] for key, cells in req.items()}
+        zero = [0] * len(COLUMNS)
+        new, carried, total, forward = (
+            numbers.get(key) or zero
+            for key in ("new_received", "carried_over", "total", "carried_forward")
+        )
         for col, column in enumerate(COLUMNS):
-
-            def cell(key: str, col: int = col) -> Cell | None:
-                row = req.get(key)
-                return row[col] if row else None
-
-            expected = _v(cell("new_received")) + _v(cell("carried_over"))
-            actual = _v(cell("total")) + _v(cell("carried_forward"))
-            checks.append(_check("T3_BALANCE", f"column:{column}", expected, actual))
-            expected = sum(_v(cell(k)) for k in outcome_keys)
-            checks.append(_check("T3_TOTAL", f"column:{column}", expected, _v(cell("total"))))
-        for key, cells in req.items():
-            expected = sum(_v(c) for c in cells[:6])
-            checks.append(_check("T3_COLUMNS", f"row:{key}", expected, _v(cells[6])))
+            scope = f"column:{column}"
+            checks.append(
+                _check("T3_BALANCE", scope, new[col] + carried[col], total[col] + forward[col])
+            )
+            outcomes = sum(numbers[k][col] for k in outcome_keys)
+            checks.append(_check("T3_TOTAL", scope, outcomes, total[col]))
+        for key, values in numbers.items():
+            checks.append(_check("T3_COLUMNS", f"row:{key}", sum(values[:6]), values[6]))
     rl = report.review_litigation
     if rl and any(_printed(cells) for cells in rl.values()):
         for group in GROUPS:

@@ -16,6 +16,7 @@ every paragraph in reading order.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -36,6 +37,7 @@ CONTENT_SELECTORS = (
     "news_cont_d_wrap",
     "bt-content",
 )
+_CONTAINER_NAME = re.compile("|".join(CONTENT_SELECTORS))
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
 _BLOCK_TAGS = (
     *("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article"),
@@ -95,7 +97,7 @@ def html_to_page(text: str) -> HtmlPage:
         for el in root.iter("h1", "h2", "h3")
         if (heading := _clean(_text(el))) and len(heading) <= 100
     ]
-    container = _content_container(root, text)
+    container = _content_container(root)
     return HtmlPage(_blocks(container), title or None, meta, headings)
 
 
@@ -104,44 +106,52 @@ def _text(el: etree._Element) -> str:
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
-def _content_container(root: etree._Element, source: str) -> etree._Element:
+def _content_container(root: etree._Element) -> etree._Element:
+    """The element the CMS put the article in (the best-scoring candidate), or the body."""
     body = root.find("body")
     if body is None:
         body = root
-    best: etree._Element | None = None
-    best_score = 0
-    present = [s for s in CONTENT_SELECTORS if s in source]
-    candidates = []
-    if present:
-        wanted = re.compile("|".join(present))
-        for el in root.iter("div", "section", "article", "td", "span"):
-            attrs = el.attrib
-            if ("class" in attrs or "id" in attrs) and wanted.search(
-                attrs.get("class", "") + " " + attrs.get("id", "")
-            ):
-                candidates.append(el)
-    for el in candidates:
-        text = _text(el)
-        score = sum(1 for m in _MARKERS if m in text)
-        if score > best_score:
-            best, best_score = el, score
-        if score == len(_MARKERS):
-            break  # the whole report is in here: an inner match cannot score higher
+    # Block containers first: iterating every cell and span of a page costs more than the
+    # rest of finding the container, and a div holding the whole report cannot be beaten.
+    best, best_score = _best_candidate(root.iter("div", "section", "article"))
+    if best_score < len(_MARKERS):  # some portals put the article in a table cell or a span
+        best, best_score = _best_candidate(root.iter("div", "section", "article", "td", "span"))
     if best is not None and best_score >= 2:
         return best
     return body
+
+
+def _best_candidate(elements: Iterable[etree._Element]) -> tuple[etree._Element | None, int]:
+    """The first element named as a content container whose text has the most report markers."""
+    best: etree._Element | None = None
+    best_score = 0
+    for el in elements:
+        attrs = el.attrib
+        if ("class" in attrs or "id" in attrs) and _CONTAINER_NAME.search(
+            attrs.get("class", "") + " " + attrs.get("id", "")
+        ):
+            text = _text(el)
+            score = sum(1 for m in _MARKERS if m in text)
+            if score > best_score:
+                best, best_score = el, score
+            if score == len(_MARKERS):
+                break  # the whole report is in here: an inner match cannot score higher
+    return best, best_score
 
 
 def _blocks(container: etree._Element) -> list[Block]:
     """Paragraphs and tables in reading order: tables swapped for placeholder lines."""
     tables: list[Table] = []
     for table in list(container.iter("table")):
-        if table.find(".//table") is not None or _is_text_table(table):
-            continue  # layout: its cells are read as running text
+        if next(table.iterdescendants("table"), None) is not None:
+            continue  # layout (a table holding tables): its cells are read as running text
         parent = table.getparent()
         if parent is None:
             continue
-        grid = table_grid(table)
+        rows = _rows(table)
+        grid, single = _grid(rows)
+        if len(rows) >= 3 and single >= 0.7 * len(rows):
+            continue  # layout too: most rows are a single cell of running text
         marker = etree.Element("p")
         marker.text = f"\n\ue000T{len(tables)}\ue000\n"
         if table.tail:
@@ -179,15 +189,6 @@ def _assign(el: etree._Element, attr: str, value: str) -> None:
         setattr(el, attr, _CONTROL.sub(" ", value))
 
 
-def _is_text_table(table: etree._Element) -> bool:
-    """A table used to lay out running text: most of its rows are a single cell."""
-    rows = _rows(table)
-    if len(rows) < 3:
-        return False
-    single = sum(1 for tr in rows if sum(1 for _ in tr.iterchildren("td", "th")) == 1)
-    return single >= 0.7 * len(rows)
-
-
 def _rows(table: etree._Element) -> list[etree._Element]:
     """The table's own rows (not those of tables nested in it)."""
     rows: list[etree._Element] = []
@@ -209,22 +210,32 @@ def cell_text(cell: etree._Element) -> str:
 
 def table_grid(table: etree._Element) -> list[list[GridCell]]:
     """The table as a dense grid: rowspan/colspan copies marked ``spanned``."""
+    return _grid(_rows(table))[0]
+
+
+def _grid(rows: list[etree._Element]) -> tuple[list[list[GridCell]], int]:
+    """The grid of these rows, and how many rows hold a single cell of their own."""
     grid: list[list[GridCell]] = []
     pending: dict[tuple[int, int], GridCell] = {}
-    rows = _rows(table)
     n_rows = len(rows)
+    single = 0
     for r, tr in enumerate(rows):
         out: list[GridCell] = []
         c = 0
+        own = 0
         for td in tr.iterchildren("td", "th"):
+            own += 1
             while pending and (r, c) in pending:
                 out.append(pending.pop((r, c)))
                 c += 1
             text = cell_text(td)
-            rs, cs = td.get("rowspan"), td.get("colspan")
-            rowspan = _span(rs) if rs else 1
-            colspan = _span(cs) if cs else 1
             out.append(GridCell(text))
+            rs, cs = td.get("rowspan"), td.get("colspan")
+            if rs is None and cs is None:
+                c += 1
+                continue
+            rowspan = _span(rs)
+            colspan = _span(cs)
             if colspan > 1:
                 out.extend(GridCell(text, spanned=True) for _ in range(1, colspan))
             if rowspan > 1:
@@ -237,7 +248,8 @@ def table_grid(table: etree._Element) -> list[list[GridCell]]:
             c += 1
         if out:
             grid.append(out)
-    return grid
+        single += own == 1
+    return grid, single
 
 
 def _span(value: str | None) -> int:

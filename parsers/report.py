@@ -24,6 +24,9 @@ from parsers.tables import read_proactive, read_requests, read_review, regions
 # re-parses every document whose (sha256, PARSER_VERSION) it has not seen.
 PARSER_VERSION = "1"
 
+# The formats whose cells may come from OCR (and then carry a confidence).
+_OCR_KINDS = frozenset({"pdf", "image"})
+
 
 def parse_document(data: bytes, meta: DocumentMeta | None = None) -> Report:
     """Parse one document's bytes into a report record.
@@ -96,7 +99,9 @@ def interpret(
     report.requests_template = requests_template
     report.template = _template(report, proactive_template, requests_template)
     report.checks = run_checks(report)
-    if any(c.confidence is not None for cells in report.requests.values() for c in cells):
+    if kind in _OCR_KINDS and any(
+        c.confidence is not None for cells in report.requests.values() for c in cells
+    ):
         from parsers.ocr import review_reasons  # only OCR'd records carry confidences
 
         for reason in review_reasons(report):

@@ -92,6 +92,7 @@ class Regions:
 
 
 @lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536)
 def _is_label(text: str) -> bool:
     return bool(text) and parse_number(text) is None and not _DIGIT_RUN.match(text)
 
@@ -106,18 +107,18 @@ def split_row(cells: list[GridCell]) -> SplitRow:
     """Labels are the cells up to the last one that is text, values the cells after it."""
     texts = []
     changed = False
-    for c in cells:
+    last_label = -1
+    for i, c in enumerate(cells):
         raw = c.text or ""
         text = raw.strip()
-        if c.spanned and parse_number(text) is not None:
-            text = ""  # a merged numeric cell counts once, in its first slot
+        if text:
+            if c.spanned and parse_number(text) is not None:
+                text = ""  # a merged numeric cell counts once, in its first slot
+            elif _is_label(text):
+                last_label = i
         if text != raw:
             changed = True
         texts.append(text)
-    last_label = -1
-    for i, text in enumerate(texts):
-        if text and _is_label(text):
-            last_label = i
     label_texts: list[str] = []
     for text in texts[: last_label + 1]:
         if text and (not label_texts or label_texts[-1] != text):
@@ -134,11 +135,12 @@ def split_row(cells: list[GridCell]) -> SplitRow:
         None,
         cells[0].page if cells else None,
     )
-    nonblank = [t for t in texts if t]
-    if not label_texts and len(nonblank) == 1 and _DIGIT_RUN.match(nonblank[0]):
-        row.values, row.run = [], nonblank[0]
+    if not label_texts:
+        nonblank = [t for t in texts if t]
+        if len(nonblank) == 1 and _DIGIT_RUN.match(nonblank[0]):
+            row.values, row.run = [], nonblank[0]
         return row
-    if label_texts and all(is_blank(v.text) for v in values):
+    if all(is_blank(v.text) for v in values):
         leaf = label_texts[-1]
         fact = _FACT.match(leaf)
         if fact and parse_number(fact.group("value").replace("，", ",")):
@@ -154,21 +156,33 @@ def split_row(cells: list[GridCell]) -> SplitRow:
 # ---------------------------------------------------------------- regions
 
 
-def _is_request_anchor(sr: SplitRow) -> bool:
-    if any(L.pattern("request_headers").search(L.normalize(t)) for t in sr.labels):
+@lru_cache(maxsize=65536)
+def _anchors(labels: tuple[str, ...]) -> tuple[bool, bool, bool]:
+    """Whether a row with these labels can open 表四, 表三 and 表二 (cached: labels repeat)."""
+    return _is_review_anchor(labels), _is_request_anchor(labels), _is_proactive_anchor(labels)
+
+
+@lru_cache(maxsize=65536)
+def _is_header(labels: tuple[str, ...]) -> bool:
+    """A 表三 header row (申请人情况, 自然人 …)."""
+    return any(L.pattern("request_headers").search(L.normalize(t)) for t in labels)
+
+
+def _is_request_anchor(labels: tuple[str, ...]) -> bool:
+    if _is_header(labels):
         return True
-    return any(L.match("requests", t) in ("new_received", "carried_over") for t in sr.labels)
+    return any(L.match("requests", t) in ("new_received", "carried_over") for t in labels)
 
 
-def _is_review_anchor(sr: SplitRow) -> bool:
-    joined = L.normalize(sr.joined)
+def _is_review_anchor(labels: tuple[str, ...]) -> bool:
+    joined = L.normalize("".join(labels))
     return ("行政复议" in joined and ("行政诉讼" in joined or "维持" in joined)) or (
         "结果维持" in joined or "未经复议" in joined
     )
 
 
-def _is_proactive_anchor(sr: SplitRow) -> bool:
-    joined = L.normalize(sr.joined)
+def _is_proactive_anchor(labels: tuple[str, ...]) -> bool:
+    joined = L.normalize("".join(labels))
     return "第二十条" in joined or joined.startswith("信息内容")
 
 
@@ -190,11 +204,12 @@ def regions(blocks: list[Block], heading_blocks: dict[int, str]) -> Regions:
             rows = [split_row(cells) for cells in block.rows if cells]
             for sr in rows:
                 target = current
-                if _is_review_anchor(sr) and (current is None or order[current] < 2):
+                review, request, proactive = _anchors(tuple(sr.labels))
+                if review and (current is None or order[current] < 2):
                     target = "review"
-                elif _is_request_anchor(sr) and (current is None or order[current] < 1):
+                elif request and (current is None or order[current] < 1):
                     target = "requests"
-                elif _is_proactive_anchor(sr) and current is None:
+                elif proactive and current is None:
                     target = "proactive"
                 current = target
                 if current is not None:
@@ -222,9 +237,10 @@ def _cells(values: list[GridCell]) -> list[Cell]:
     out = []
     for v in values:
         parsed = parse_number(v.text)
-        value = parsed.value if parsed else None
-        unit = parsed.unit if parsed else None
-        out.append(Cell(text=v.text, value=value, unit=unit, page=v.page, confidence=v.confidence))
+        if parsed is None:
+            out.append(Cell(v.text, None, None, v.page, v.confidence))
+        else:
+            out.append(Cell(v.text, parsed.value, parsed.unit, v.page, v.confidence))
     return out
 
 
@@ -307,7 +323,7 @@ def read_requests(rows: list[SplitRow], report: Report) -> str | None:
     for sr in rows:
         if not sr.labels and not sr.values:
             continue
-        if any(L.pattern("request_headers").search(L.normalize(t)) for t in sr.labels):
+        if _is_header(tuple(sr.labels)):
             continue
         for t in sr.labels:
             g = L.match("request_groups", t)
@@ -394,12 +410,19 @@ def _tails(text: str) -> list[str]:
 
 def _request_key(sr: SplitRow, group: str | None) -> str | None:
     """The row key, from the leaf label first, then its parents (a label split over cells)."""
-    for n, label in enumerate(reversed(sr.labels)):
+    return _request_key_of(tuple(sr.labels), group, bool(sr.values), bool(sr.run))
+
+
+@lru_cache(maxsize=65536)
+def _request_key_of(
+    labels: tuple[str, ...], group: str | None, has_values: bool, has_run: bool
+) -> str | None:
+    for n, label in enumerate(reversed(labels)):
         for text in _tails(label):
             key = L.match("requests", text)
             if key == "other_other" and group != "other_handling":
                 key = None
-            if key == "other" and not sr.values and not sr.run:
+            if key == "other" and not has_values and not has_run:
                 key = None  # "(六)其他处理" as a heading over its 2021 sub-rows
             if key:
                 return key
