@@ -571,7 +571,7 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
     rows_out: list[ProactiveRow] = []
     seen: set[str] = set()
     for sr in rows:
-        joined = L.normalize(sr.joined)
+        seen_labels = _proactive_labels(tuple(sr.labels))
         if sr.fact:
             label, value_text = sr.fact
             parsed = parse_number(value_text.replace("，", ","))
@@ -579,22 +579,13 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
                 ExtraFact(label.strip(), parsed.value if parsed else None, value_text, "proactive")
             )
             continue
-        m = _ITEM.search(joined)
-        if m:
-            item = f"（{m.group(1)}）"
+        if seen_labels.item:
+            item = seen_labels.item
             header, parent, header_cols = None, None, []
             continue
-        for template, kind in (
-            ("2019", "proactive_template_2019"),
-            ("2021", "proactive_template_2021"),
-        ):
-            if L.pattern(kind).search(joined):
-                votes[template] += 1
-        if joined.startswith("信息内容") or (
-            not sr.has_values()
-            and sum(1 for t in sr.labels if L.match("proactive_metrics", t)) >= 1
-            and not any(L.match("proactive", t) for t in sr.labels)
-        ):
+        for template in seen_labels.votes:
+            votes[template] += 1
+        if seen_labels.info_header or (seen_labels.metrics_only and not sr.has_values()):
             header = [
                 (L.match("proactive_metrics", t), unit_in_header(t))
                 for t in sr.labels
@@ -675,6 +666,37 @@ def read_proactive(rows: list[SplitRow], report: Report) -> str | None:
         keys = {r.key.split("/")[0] for r in rows_out}
         return "2019" if keys & {"other_services", "procurement"} else None
     return "2021" if votes["2021"] > votes["2019"] else "2019"
+
+
+@dataclass(frozen=True, slots=True)
+class _ProactiveLabels:
+    """What a 表二 row's labels say, whatever its values: read once per distinct labels."""
+
+    item: str | None  # the 第二十条 item the row opens, as "（一）"
+    votes: tuple[str, ...]  # the templates whose wording the labels use
+    info_header: bool  # a "信息内容 …" header row
+    metrics_only: bool  # labels naming metrics (本年制发件数 …) and no item: a header row
+
+
+@lru_cache(maxsize=65536)
+def _proactive_labels(labels: tuple[str, ...]) -> _ProactiveLabels:
+    joined = L.normalize("".join(labels))
+    m = _ITEM.search(joined)
+    votes = tuple(
+        template
+        for template, kind in (
+            ("2019", "proactive_template_2019"),
+            ("2021", "proactive_template_2021"),
+        )
+        if L.pattern(kind).search(joined)
+    )
+    return _ProactiveLabels(
+        f"（{m.group(1)}）" if m else None,
+        votes,
+        joined.startswith("信息内容"),
+        any(L.match("proactive_metrics", t) for t in labels)
+        and not any(L.match("proactive", t) for t in labels),
+    )
 
 
 def _by_header_position(
