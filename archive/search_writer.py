@@ -18,6 +18,7 @@ sends the next batch or finishes.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sqlite3
@@ -171,7 +172,14 @@ class SearchWriter:
             args=(path, receive, result_send, (self._send, self._result)),
             name="xxgk-build-search",
         )
-        self.process.start()
+        # The child shares the parent's memory copy-on-write; its garbage collector
+        # would touch (and so copy) every object the parent has, e.g. 700k parse
+        # outcomes. Frozen objects are left alone.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         receive.close()
         result_send.close()
         self.sections: list[tuple[Any, ...]] = []
