@@ -14,6 +14,7 @@ test and reuse:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
@@ -71,12 +72,13 @@ def page_meta(html: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for pattern in (_META, _META_REVERSED):
         for match in pattern.finditer(html[:20000]):
-            found.setdefault(match.group("name"), match.group("content").strip())
+            found.setdefault(match.group("name"), _clean(match.group("content")))
     return found
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", _TAGS.sub("", text)).strip()
+    """Tags dropped, character references decoded (&amp;, &#8220; …), whitespace folded."""
+    return re.sub(r"\s+", " ", html.unescape(_TAGS.sub("", text))).strip()
 
 
 def page_title(html: str) -> str | None:

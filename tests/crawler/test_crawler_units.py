@@ -173,6 +173,16 @@ def test_report_pages_are_recognised_by_meta_title_and_date() -> None:
     assert not detect.is_report_title("关于印发某某办法的通知")
 
 
+def test_titles_are_stored_as_text_not_as_html_source() -> None:
+    """Portals write titles with character references; the ledger keeps what a reader sees."""
+    assert (
+        detect.page_title("<title>某县&ldquo;政务公开&rdquo;2023年度报告&nbsp;&amp;附件</title>")
+        == "某县\u201c政务公开\u201d2023年度报告 &附件"
+    )
+    meta = '<meta name="ArticleTitle" content="某局2023年政府信息公开工作年度报告&#xFF08;更正&#xFF09;">'
+    assert detect.page_title(meta) == "某局2023年政府信息公开工作年度报告（更正）"
+
+
 def test_retry_after_values() -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
