@@ -104,3 +104,32 @@ def test_ocr_past_its_time_budget_is_refused_with_the_reason(monkeypatch):
     monkeypatch.setattr(limits, "MAX_OCR_SECONDS", 0.0)
     with pytest.raises(DocumentTooLarge, match="budget"):
         parse_document(buffer.getvalue())
+
+
+def test_ocr_does_not_start_a_page_that_would_end_past_the_budget(monkeypatch):
+    """The budget is checked between pages, so a page must not start when the slowest
+    page so far would carry the document past it (a page can take tens of seconds on a
+    loaded machine, and the bounded worker kills at 120 s)."""
+    import io
+    import time
+
+    from PIL import Image
+
+    from parsers import limits, pdf
+    from parsers.errors import DocumentTooLarge
+
+    pages = [Image.new("L", (400, 300), 255) for _ in range(3)]  # image-only: OCR needed
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:])
+    real_ocr_page = pdf.ocr_page
+
+    def slow_ocr_page(*args, **kwargs):  # a page that takes at least 1.2 s
+        blocks = real_ocr_page(*args, **kwargs)
+        time.sleep(1.2)
+        return blocks
+
+    monkeypatch.setattr(pdf, "ocr_page", slow_ocr_page)
+    monkeypatch.setattr(limits, "MAX_OCR_SECONDS", 2.0)
+    # Page 1 ends at ~1.3 s, inside the budget; page 2 would end at ~2.6 s: not started.
+    with pytest.raises(DocumentTooLarge, match="at page 2 of 3"):
+        parse_document(buffer.getvalue())
