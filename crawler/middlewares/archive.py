@@ -27,6 +27,7 @@ from scrapy.responsetypes import responsetypes
 from archive.ledger import Capture
 from crawler import detect
 from crawler.encoding import decide, decode_header_value, disposition_filename
+from crawler.failures import describe
 
 TEXT_TYPES = ("text/", "html", "xml", "json", "javascript")
 
@@ -162,7 +163,10 @@ class ArchiveMiddleware:
     ) -> None:
         if isinstance(exception, IgnoreRequest) or request.meta.get("xxgk_replayed"):
             return None
-        self.record_failure(request, f"{type(exception).__name__}: {exception}")
+        maxsize = request.meta.get("download_maxsize") or self.spider.settings.getint(
+            "DOWNLOAD_MAXSIZE"
+        )
+        self.record_failure(request, describe(exception, maxsize))
         return None
 
     def record_failure(self, request: Request, error: str, *, status: int | None = None) -> None:

@@ -44,6 +44,7 @@ from archive.ledger import Ledger
 from archive.paths import data_dir as default_data_dir
 from archive.store import RawStore
 from crawler import detect
+from crawler.failures import describe
 from crawler.items import Document, ListEntry
 from crawler.middlewares.archive import original_url
 from crawler.registry import (
@@ -480,14 +481,24 @@ class PortalSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
-        self.logger.info("failed: %s (%s)", request.url, failure.getErrorMessage())
+        reason = self.failure_reason(failure)
+        self.logger.info("failed: %s (%s)", request.url, reason)
         # An HttpError (an IgnoreRequest too) is a response the archive already recorded.
         refused = failure.check(IgnoreRequest) and not failure.check(HttpError)
         if refused and not request.meta.get("xxgk_recorded"):
             # Dropped after the download (a decompression bomb past DOWNLOAD_MAXSIZE,
             # a redirect loop): recorded so the refusal and its reason are in the ledger.
-            self.note_dropped(request, f"refused: {failure.getErrorMessage()}")
-            self.problem(request.meta.get("source"), f"{request.url}: {failure.getErrorMessage()}")
+            self.note_dropped(request, f"refused: {reason}")
+            self.problem(request.meta.get("source"), f"{request.url}: {reason}")
+
+    def failure_reason(self, failure: Any) -> str:
+        """What went wrong, in words (some failures carry no message of their own)."""
+        message = failure.getErrorMessage()
+        if message:
+            return str(message)
+        request = failure.request
+        maxsize = request.meta.get("download_maxsize") or self.settings.getint("DOWNLOAD_MAXSIZE")
+        return describe(failure.value, maxsize)
 
     # -- the family interface (overridden by each family spider) ------------------
 

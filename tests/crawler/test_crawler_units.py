@@ -183,6 +183,23 @@ def test_titles_are_stored_as_text_not_as_html_source() -> None:
     assert detect.page_title(meta) == "某局2023年政府信息公开工作年度报告（更正）"
 
 
+def test_a_failure_without_a_message_is_described() -> None:
+    from scrapy.exceptions import DownloadCancelledError
+    from twisted.internet.defer import CancelledError
+
+    from crawler.failures import describe
+
+    assert describe(CancelledError(), 1024) == (
+        "CancelledError: download cancelled (usually: the body passed DOWNLOAD_MAXSIZE, 1,024 bytes)"
+    )
+    assert (
+        describe(TimeoutError("took longer than 20 s"), 1024)
+        == "TimeoutError: took longer than 20 s"
+    )
+    assert "DOWNLOAD_MAXSIZE" in describe(DownloadCancelledError(), 1024)
+    assert describe(ConnectionResetError(), 1024) == "ConnectionResetError"
+
+
 def test_retry_after_values() -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
