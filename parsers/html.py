@@ -149,7 +149,7 @@ def _blocks(container: etree._Element) -> list[Block]:
         if parent is None:
             continue
         rows = _rows(table)
-        grid, single = _grid(rows)
+        grid, single = table_grid(rows)
         if len(rows) >= 3 and single >= 0.7 * len(rows):
             continue  # layout too: most rows are a single cell of running text
         marker = etree.Element("p")
@@ -208,13 +208,9 @@ def cell_text(cell: etree._Element) -> str:
     return " ".join(raw.split()) if raw else ""
 
 
-def table_grid(table: etree._Element) -> list[list[GridCell]]:
-    """The table as a dense grid: rowspan/colspan copies marked ``spanned``."""
-    return _grid(_rows(table))[0]
-
-
-def _grid(rows: list[etree._Element]) -> tuple[list[list[GridCell]], int]:
-    """The grid of these rows, and how many rows hold a single cell of their own."""
+def table_grid(rows: list[etree._Element]) -> tuple[list[list[GridCell]], int]:
+    """A table's rows as a dense grid (rowspan/colspan copies marked ``spanned``), and
+    how many rows hold a single cell of their own (the layout-table test counts them)."""
     grid: list[list[GridCell]] = []
     pending: dict[tuple[int, int], GridCell] = {}
     n_rows = len(rows)
