@@ -87,9 +87,11 @@ class FacetCounts:
         declared = {
             row[1]: row[2] for row in source.execute(f"PRAGMA table_info({escape_sqlite(table)})")
         }
-        cols = ", ".join(escape_sqlite(c) for c in columns)
+        cols = ", ".join(escape_sqlite(c) for c in columns)  # the facets named in metadata.yaml
+        source_table = escape_sqlite(table)
+        most = MAX_GROUPS + 1
         rows = source.execute(
-            f"select {cols}, count(*) from {escape_sqlite(table)} group by {cols} limit {MAX_GROUPS + 1}"
+            f"select {cols}, count(*) from {source_table} group by {cols} limit {most}"
         ).fetchall()
         if len(rows) > MAX_GROUPS:
             self.status[table] = {"counted": False, "reason": f"more than {MAX_GROUPS} groups"}
@@ -133,10 +135,11 @@ class FacetCounts:
         """(value, count) as Datasette's column facet orders them, or None if not counted."""
         if column not in self.columns.get(table, ()):
             return None
-        col = escape_sqlite(column)
+        col = escape_sqlite(column)  # a column counted at startup (named in metadata.yaml)
+        counted = escape_sqlite(table)  # its table of counts
         where = f"{where} and {col} is not null" if where else f"where {col} is not null"
         sql = (
-            f"select {col} as value, sum(n) as count from {escape_sqlite(table)} {where} "
+            f"select {col} as value, sum(n) as count from {counted} {where} "
             f"group by {col} order by count desc, value limit {limit}"
         )
         with self.lock:
@@ -195,8 +198,9 @@ class CountedColumnFacet(ColumnFacet):
             params = dict(self.params)
             found = {c: counts.facet(self.table, c, where, params, limit) or [] for c, _ in configs}
             return [await self.result(c, source, found[c]) for c, source in configs], []
-        if len({c for c, _ in configs}) < 2:
-            return await super().facet_results()
+        real = await self.ds.get_database(self.database).table_columns(self.table)
+        if len({c for c, _ in configs}) < 2 or any(c not in real for c, _ in configs):
+            return await super().facet_results()  # Datasette's own facet (and its errors)
         try:
             found = await self.one_pass([c for c, _ in configs], limit)
         except QueryInterrupted:
@@ -216,11 +220,13 @@ class CountedColumnFacet(ColumnFacet):
             f" {col} as value, count(*) as count from facet_rows where {col} is not null group by {col}"
             for i, col in enumerate(escape_sqlite(c) for c in unique)
         ]
+        selected = ", ".join(escape_sqlite(c) for c in unique)
+        page_sql = self.sql  # Datasette's own SQL for the page's rows (its values are bound)
+        union = " union all ".join(arms)
         sql = (
-            f"with facet_rows as materialized (select {', '.join(escape_sqlite(c) for c in unique)}"
-            f" from ({self.sql})) select facet, value, count from ("
-            + " union all ".join(arms)
-            + f") where rank <= {limit} order by facet, rank"
+            f"with facet_rows as materialized (select {selected} from ({page_sql}))"
+            f" select facet, value, count from ({union}) where rank <= {limit}"
+            " order by facet, rank"
         )
         rows = await self.ds.execute(
             self.database,

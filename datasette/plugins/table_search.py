@@ -122,12 +122,14 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             if page.filters:
                 # Checked row by row as the index yields matches, in rowid order.
                 table_sql = escape_sqlite(table)
+                filters = " and ".join(page.filters)  # Datasette's own clauses, values bound
                 subquery += (
                     f" and exists (select 1 from {table_sql} where {table_sql}.rowid ="
-                    f" {fts_sql}.rowid and {' and '.join(page.filters)})"
+                    f" {fts_sql}.rowid and {filters})"
                 )
                 params.update(page.params)
-            subquery += f" order by rowid limit {page.limit}"
+            limit = int(page.limit)
+            subquery += f" order by rowid limit {limit}"
         return FilterArguments(
             [f"rowid in ({subquery})"],
             params,

@@ -162,6 +162,21 @@ SQL_WORDS = ("select ", "insert ", "update ", "delete ", "from ", "where ", "ord
 SAFE_FRAGMENTS = {
     ("search_page.py", "cursor"): "'' or 'and rowid < :before' (the value is bound)",
     ("search_page.py", "marks"): "':r0, :r1, …' placeholders (the values are bound)",
+    ("facet_counts.py", "col"): "escape_sqlite() of a column of the table (checked first)",
+    ("facet_counts.py", "counted"): "escape_sqlite() of a table named in metadata.yaml",
+    ("facet_counts.py", "where"): "Datasette's own WHERE clause of the page (values bound)",
+    ("facet_counts.py", "i"): "an enumerate() index",
+    ("facet_counts.py", "selected"): "escape_sqlite() of columns of the table (checked first)",
+    ("facet_counts.py", "page_sql"): "Datasette's own SQL for the page's rows (values bound)",
+    ("facet_counts.py", "union"): "the arms above, built from the same reviewed names",
+    ("facet_counts.py", "cols"): "escape_sqlite() of the facet columns named in metadata.yaml",
+    ("facet_counts.py", "source_table"): "escape_sqlite() of a table named in metadata.yaml",
+    ("facet_counts.py", "most"): "a constant (MAX_GROUPS + 1)",
+    ("facet_counts.py", "limit"): "an int: Datasette's facet size + 1",
+    ("table_search.py", "fts_sql"): "escape_sqlite() of the FTS table the plugin's config names",
+    ("table_search.py", "table_sql"): "escape_sqlite() of the searched table (from the config)",
+    ("table_search.py", "filters"): "Datasette's own filter clauses (values bound, renamed)",
+    ("table_search.py", "limit"): "an int: the page size + 1",
 }
 
 
