@@ -14,6 +14,7 @@ from typing import Any
 
 from crawler.fixture_portals.documents import FILE
 from crawler.fixture_portals.network import PortalSpec
+from parsers.template import COLUMNS as COLUMN_KEYS
 
 COLUMNS = 7
 
@@ -29,17 +30,6 @@ class Truth:
     in_force: set[tuple[str, int, str]] = field(default_factory=set)  # (body, year, row)
     narrative: set[tuple[str, int]] = field(default_factory=set)
     republished: set[tuple[str, int]] = field(default_factory=set)
-
-
-COLUMN_KEYS = (
-    "natural_person",
-    "commercial",
-    "research",
-    "social_org",
-    "legal_service",
-    "other_org",
-    "total",
-)
 
 
 def is_government(name: str) -> bool:

@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,17 +101,6 @@ def by_host(log: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 
 # -- the network and the runs that build on each other --------------------------------
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crawler.fixture_portals.server import FixtureNetwork
-
-    with FixtureNetwork(port=0) as net:
-        net.prerender()
-        net.sources_dir = tmp_path_factory.mktemp("sources")
-        net.write_sources(net.sources_dir)
-        yield net
 
 
 @pytest.fixture(scope="module")

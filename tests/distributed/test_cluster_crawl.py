@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,17 +43,6 @@ SETTINGS = {
 }
 ROOT = Path(__file__).resolve().parents[2]
 KILL_PORTALS = ["zhangshu_shi", "ningbo_shi_jiangbei_qu", "guangdong_sheng"]
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crawler.fixture_portals.server import FixtureNetwork
-
-    with FixtureNetwork(port=0) as net:
-        net.prerender()
-        net.sources_dir = tmp_path_factory.mktemp("sources")
-        net.write_sources(net.sources_dir)
-        yield net
 
 
 def start_workers(url: str, data: Path, run_id: str, n: int = 3) -> list[subprocess.Popen[bytes]]:
