@@ -25,6 +25,13 @@ FAST = [
 ]
 
 
+def fast_crawl(*args: str) -> subprocess.CompletedProcess[str]:
+    """``xxgk crawl ARGS`` with the fast test settings, as a child process."""
+    return subprocess.run(
+        crawl_command(*args, *FAST), cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
 def source_file(directory: Path, portal: MiniPortal, family: str = "trs_legacy") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     text = f"name: 某某县人民政府\nlevel: county\nstart_url: {portal.start_url}\nfamily: {family}\n"
@@ -35,13 +42,7 @@ def source_file(directory: Path, portal: MiniPortal, family: str = "trs_legacy")
 def test_retry_after_is_honoured(tmp_path: Path) -> None:
     with MiniPortal(host="127.0.1.1", reports=2, retry_after=2) as portal:
         sources = source_file(tmp_path / "sources", portal)
-        done = subprocess.run(
-            crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = fast_crawl("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources))
     assert done.returncode == 0, done.stdout + done.stderr
     lists = [e for e in portal.log if e["path"].startswith("/zwgk/zfxxgknb/index")]
     assert [e["status"] for e in lists[:2]] == [503, 200]
@@ -51,13 +52,7 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
 
 def test_crawl_by_url_detects_the_family(tmp_path: Path) -> None:
     with MiniPortal(host="127.0.1.2", reports=5) as portal:
-        done = subprocess.run(
-            crawl_command("--data-dir", str(tmp_path / "d"), "--url", portal.start_url, *FAST),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = fast_crawl("--data-dir", str(tmp_path / "d"), "--url", portal.start_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "url_h127_0_1_2" in done.stdout
     db = sqlite3.connect(tmp_path / "d" / "crawl.db")
@@ -68,13 +63,7 @@ def test_crawl_by_url_detects_the_family(tmp_path: Path) -> None:
 def test_a_challenged_host_gets_no_request_after_the_challenge(tmp_path: Path) -> None:
     with MiniPortal(host="127.0.1.3", reports=8, waf_after=6) as portal:
         sources = source_file(tmp_path / "sources", portal)
-        done = subprocess.run(
-            crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = fast_crawl("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources))
     assert done.returncode == 1
     assert [e["status"] for e in portal.log].count(521) == 1
     assert portal.log[-1]["status"] == 521
@@ -149,13 +138,7 @@ def test_a_sources_politeness_override_holds_for_its_host(tmp_path: Path) -> Non
         sources = source_file(tmp_path / "sources", portal)
         path = sources / "mou_xian.yml"
         path.write_text(path.read_text(encoding="utf-8") + "politeness: {delay: 1.0}\n")
-        done = subprocess.run(
-            crawl_command("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources), *FAST),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = fast_crawl("--data-dir", str(tmp_path / "d"), "--sources-dir", str(sources))
     assert done.returncode == 0, done.stdout + done.stderr
     starts = [e["time_start"] for e in portal.log]
     assert len(starts) == 5  # robots, list, report, download link, the file it redirects to
