@@ -116,12 +116,36 @@ def test_a_failed_check_publishes_nothing(
     )
 
     def corrupt(path: Path) -> None:
-        raise PublishError(f"{path}: integrity_check failed: simulated")
+        raise PublishError(f"{path}: quick_check failed: simulated")
 
-    monkeypatch.setattr(archive.publish, "integrity_check", corrupt)
+    monkeypatch.setattr(archive.publish, "check", corrupt)
     with pytest.raises(PublishError):
         build(data, from_dirs=[seed_dir], use_ledger=False)
     assert _published(data) == before
+
+
+def test_a_damaged_file_is_refused_and_the_published_one_kept(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    """A page of the new file overwritten (as a disk or a torn write would): not published."""
+    from archive.publish import new_path, publish
+
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    before = _published(data)
+    new = new_path(data)
+    new.write_bytes((data / "archive.db").read_bytes())
+    conn = sqlite3.connect(new)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'reports'").fetchone()
+    conn.close()
+    with open(new, "r+b") as fh:  # the reports table's root page: garbage after its header
+        fh.seek((root - 1) * page_size + 12)
+        fh.write(bytes(range(256)) * 8)
+    with pytest.raises(PublishError, match="quick_check failed"):
+        publish(new, data)
+    assert _published(data) == before
+    assert not (data / "inspect.json.new").exists()
 
 
 def test_one_build_at_a_time(tmp_path: Path) -> None:
