@@ -437,12 +437,13 @@ def side_path(path: Path) -> Path:
 class ArchiveWriter:
     """Writes one fresh database file at ``path``, on two cores.
 
-    A child process (``search_writer``) creates the schema in ``path`` and
-    writes ``sections`` and the FTS tables there. This process writes every
-    other table into a side file (same schema), builds their indexes, the
-    cross-report checks and the summaries, and at ``finish`` copies them into
-    ``path`` (``copy_tables``). Rows are buffered and bulk-inserted with
-    ``executemany`` on prepared tuples.
+    A child process (``search_writer``) creates ``path`` and writes
+    ``sections`` and the FTS tables there. This process writes every other
+    table into a side file, builds their indexes, the cross-report checks, the
+    summaries and the across-report tables (``finish``'s ``stage``) while the
+    child is still indexing text, then copies them all into ``path``
+    (``copy_tables``). Rows are buffered and bulk-inserted with ``executemany``
+    on prepared tuples.
     """
 
     FLUSH_EVERY = 2000
@@ -457,12 +458,15 @@ class ArchiveWriter:
         self.conn.execute("BEGIN")
         for table in OWN_TABLES:
             self.conn.execute(schema.create_table_sql(table))
+        # X_NARRATIVE failures are found when a document is prepared and written
+        # with the report; the across-report stage adds the other cross checks.
+        self.conn.execute(across.checks.DDL)
         self.buffers: dict[str, list[tuple[Any, ...]]] = {}
         self.sql = {t.name: _insert_sql(t) for t in OWN_TABLES}
         self.sql["reports"] = _insert_sql(schema.REPORTS, with_rowid=True)
         self.sql["cells"] = self.sql["cells"].replace("INSERT", "INSERT OR IGNORE", 1)
+        self.sql["cross_checks"] = across.checks.INSERT
         self.report_rowid = 0
-        self.section_id = 0
         self.check_id = 0
         self.pending = 0
 
@@ -473,11 +477,14 @@ class ArchiveWriter:
             self.conn.executemany(self.sql[table], rows)
             rows.clear()
 
-    def add_report(self, prepared: Prepared, ctx: ReportContext, prov: Provenance) -> None:
+    def add_report(
+        self, prepared: Prepared, sections: bytes, ctx: ReportContext, prov: Provenance
+    ) -> None:
+        """One report's rows; ``sections`` (encoded, ``rows.dump_sections``) go to the child."""
         rows = assemble(prepared, ctx, prov)
         self.report_rowid += 1
         self.add("reports", (self.report_rowid, *rows.report))
-        self.search.add_report(self.report_rowid, prepared.title, ctx.body_name)
+        self.search.add_report(self.report_rowid, ctx.values(), prepared.title, sections)
         if rows.requests is not None:
             self.add("requests", rows.requests)
         if rows.review_litigation is not None:
@@ -485,12 +492,7 @@ class ArchiveWriter:
         buffers = self.buffers
         buffers.setdefault("proactive", []).extend(rows.proactive)
         buffers.setdefault("cells", []).extend(rows.cells)
-        context = ctx.values()
-        for section, heading, text, index_text in rows.sections:
-            self.section_id += 1
-            self.search.add_section(
-                (self.section_id, *context, section, heading, text, len(text)), index_text
-            )
+        buffers.setdefault("cross_checks", []).extend(rows.narrative)
         for check in rows.failed_checks:
             self.check_id += 1
             self.add("failed_checks", (self.check_id, *check))
@@ -508,8 +510,9 @@ class ArchiveWriter:
                 rows.clear()
         self.pending = 0
 
-    def finish(self, info: dict[str, Any]) -> None:
-        """Indexes, cross-report checks, summaries; then the child's file gets our tables."""
+    def finish(self, info: dict[str, Any], stage: Callable[[Path], Any] | None = None) -> None:
+        """Indexes, X_CARRY, summaries and ``stage`` (the across-report tables) in the side
+        file while the child indexes text; then the child's file gets every table of it."""
         phases = self.phases
         self.flush()
         with timed(phases, "indexes"):
@@ -522,12 +525,15 @@ class ArchiveWriter:
         with timed(phases, "commit"):
             self.conn.execute("COMMIT")
             self.conn.close()
+        if stage is not None:
+            with timed(phases, "across-report stage"):
+                stage(self.side)
         with timed(phases, "wait for the search process"):
             for name, seconds in self.search.finish().items():
                 phases[f"search process: {name}"] = seconds
         with timed(phases, "copy tables into the search process's file"):
             conn = search_writer.open_bulk(self.path)
-            copy_tables(conn, self.side, OWN_TABLES)
+            copy_tables(conn, self.side)
         with timed(phases, "analyze"):
             conn.execute("PRAGMA analysis_limit=1000")
             conn.execute("ANALYZE")
@@ -541,20 +547,30 @@ class ArchiveWriter:
         self.side.unlink(missing_ok=True)
 
 
-def copy_tables(conn: sqlite3.Connection, source: Path, tables: Iterable[schema.Table]) -> None:
-    """Copy ``tables`` (empty in ``conn``'s file) with their indexes from the file ``source``.
+def copy_tables(conn: sqlite3.Connection, source: Path) -> None:
+    """Copy every table of the file ``source`` (absent from ``conn``'s) with its indexes.
 
-    ``INSERT INTO t SELECT * FROM other.t`` between tables of the same shape, into an
-    empty table whose indexes the source has too, is SQLite's transfer
-    optimisation: records and index entries are copied as they are, in order,
-    without decoding them or sorting for the indexes.
+    Each table is created with the source's own statement and indexes, then
+    filled with ``INSERT INTO t SELECT * FROM other.t``: between tables of the
+    same shape, into an empty table with the same indexes, that is SQLite's
+    transfer optimisation: records and index entries are copied as they are,
+    in order, without decoding them or sorting for the indexes.
     """
     conn.execute("ATTACH DATABASE ? AS source", (str(source),))
     conn.execute("BEGIN")
-    for table in tables:
-        for statement in schema.create_index_sql(table):
-            conn.execute(statement)
-        conn.execute(f"INSERT INTO main.[{table.name}] SELECT * FROM source.[{table.name}]")
+    tables = conn.execute(
+        "SELECT name, sql FROM source.sqlite_master WHERE type = 'table'"
+        " AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+    ).fetchall()
+    for name, sql in tables:
+        conn.execute(sql)
+        for (index_sql,) in conn.execute(
+            "SELECT sql FROM source.sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql IS NOT NULL ORDER BY rowid",
+            (name,),
+        ).fetchall():
+            conn.execute(index_sql)
+        conn.execute(f"INSERT INTO main.[{name}] SELECT * FROM source.[{name}]")
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE source")
 
@@ -606,11 +622,12 @@ def write_archive(
     path: Path,
     docs: list[SourceDocument],
     outcomes: dict[str, Outcome],
-    load_prepared: Callable[[list[str]], Iterator[tuple[str, Prepared]]],
+    load_prepared: Callable[[list[str]], Iterator[tuple[str, Prepared, bytes]]],
     sources: dict[str, Source],
     captures: Iterable[dict[str, Any]] = (),
     info: dict[str, Any] | None = None,
     phases: Phases | None = None,
+    stage: Callable[[Path], Any] | None = None,
 ) -> BuildStats:
     """Write a complete archive database at ``path`` (which must not exist).
 
@@ -618,10 +635,13 @@ def write_archive(
         docs: every document, whatever became of its parse.
         outcomes: per digest, the parse outcome (documents without one are
             listed as unreadable).
-        load_prepared: yields (digest, prepared rows) for the parsed digests asked, in order.
+        load_prepared: yields (digest, prepared rows, encoded sections) for the parsed
+            digests asked, in order (``BuildState.prepared``).
         sources: the portals, for body levels, provinces and the sources table.
         captures: ledger capture rows, copied as provenance.
         phases: where to add the (wall, CPU) seconds of each step.
+        stage: run on the file of this process's tables before they are copied
+            into ``path`` (the across-report stage).
     """
     stats = BuildStats(documents=len(docs), phases={} if phases is None else phases)
     start = time.perf_counter()
@@ -657,7 +677,7 @@ def write_archive(
             clock.switch("load prepared rows")
             loaded = list(load_prepared(chunk))
             clock.switch("report rows (assemble, insert, send)")
-            for sha, prepared in loaded:
+            for sha, prepared, sections in loaded:
                 report_id = by_sha[sha]
                 doc, a, members = chosen[report_id]
                 page_url = next((m.url for m in members if m.kind == "report"), doc.page_url)
@@ -680,7 +700,7 @@ def write_archive(
                     len(members),
                     summary.get("warnings", 0),
                 )
-                writer.add_report(prepared, ctx, prov)
+                writer.add_report(prepared, sections, ctx, prov)
                 add_warnings(writer, sha, report_id, prepared)
                 body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
@@ -695,7 +715,7 @@ def write_archive(
             and (outcome.summary or {}).get("warnings")
         ]
         for start_i in range(0, len(others), 1000):
-            for sha, prepared in load_prepared(others[start_i : start_i + 1000]):
+            for sha, prepared, _ in load_prepared(others[start_i : start_i + 1000]):
                 add_warnings(
                     writer, sha, assigned[sha].report_id if sha in assigned else None, prepared
                 )
@@ -750,7 +770,8 @@ def write_archive(
                 "reports": len(chosen),
                 "failed_documents": stats.failed_documents,
                 **(info or {}),
-            }
+            },
+            stage,
         )
     except search_writer.SearchWriterError as exc:
         writer.abort()
@@ -847,8 +868,19 @@ def build(
             for sha, result in unreadable.items():
                 outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
 
-            def load_prepared(digests: list[str]) -> Iterator[tuple[str, Prepared]]:
+            def load_prepared(digests: list[str]) -> Iterator[tuple[str, Prepared, bytes]]:
                 return state.prepared(digests, version)
+
+            def across_stage(path: Path) -> None:
+                # Issue 6: tables that compare reports (divisions, copies, versions,
+                # cross-year checks, late/missing, quality), added before publishing.
+                across.run(
+                    path,
+                    data_dir,
+                    sources_dir=sources_dir,
+                    load_readings=lambda digests: state.readings(digests, version),
+                    progress=say,
+                )
 
             target = new_path(data_dir)
             target.unlink(missing_ok=True)
@@ -863,18 +895,8 @@ def build(
                     captures,
                     info={"parser_version": version},
                     phases=phases,
+                    stage=across_stage,
                 )
-                # Issue 6: tables that compare reports (divisions, copies, versions,
-                # cross-year checks, late/missing, quality), added before publishing.
-                clock.switch("across-report stage")
-                across.run(
-                    target,
-                    data_dir,
-                    sources_dir=sources_dir,
-                    load_prepared=load_prepared,
-                    progress=say,
-                )
-                clock.switch(None)
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise

@@ -4,8 +4,9 @@ A document is parsed once per (SHA-256 of its bytes, ``parsers.PARSER_VERSION``)
 the result — the report record as JSON, or the error — is kept here, so a
 rebuild re-parses only documents whose bytes are new or whose parser changed.
 Beside the record it keeps a short summary (for choosing among a report's
-documents) and the report's prepared rows (``archive.rows.prepare``), so a
-build does not decode and re-cut every record each time.
+documents) and the report's prepared rows (``archive.rows.prepare``, and the
+section rows with their search text apart, ``prepare_sections``), so a build
+does not decode and re-cut every record each time.
 Failures are cached too (a parser is deterministic), except when the bytes
 could not be read at all. The published ``archive.db`` never holds this state:
 it is rebuilt from the cache, the raw store and the ledger on every build.
@@ -21,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.rows import PREPARED_VERSION, Prepared, prepare
+from archive.rows import (
+    PREPARED_VERSION,
+    Prepared,
+    SectionRow,
+    dump_sections,
+    load_sections,
+    prepare,
+    prepare_sections,
+)
 
 STATE_NAME = "build-state.db"
 
@@ -36,6 +45,7 @@ CREATE TABLE IF NOT EXISTS parse_cache (
     report BLOB,                     -- zlib-compressed Report.to_json()
     summary TEXT,                    -- JSON: what choosing a report's document needs
     prepared BLOB,                   -- archive.rows.Prepared: the report's rows, context-free
+    prepared_sections BLOB,          -- archive.rows.prepare_sections: sections + bigram text
     prepared_version TEXT,
     seconds REAL,
     parsed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
@@ -102,6 +112,7 @@ class BuildState:
             ("summary", "TEXT"),
             ("prepared", "BLOB"),
             ("prepared_version", "TEXT"),
+            ("prepared_sections", "BLOB"),
         ):
             if column not in columns:  # a cache written by an older build
                 self.conn.execute(f"ALTER TABLE parse_cache ADD COLUMN {column} {type_}")
@@ -138,7 +149,7 @@ class BuildState:
                 r.error,
                 encode_report(r.report) if r.report is not None else None,
                 json.dumps(summarize(r.report), ensure_ascii=False) if r.report else None,
-                prepare(r.report).dump() if r.report is not None else None,
+                *(_preparation(r.report) if r.report is not None else (None, None)),
                 PREPARED_VERSION,
                 r.seconds,
             )
@@ -147,8 +158,8 @@ class BuildState:
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO parse_cache (sha256, parser_version, status, format,"
-                " error_type, error, report, summary, prepared, prepared_version, seconds)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error_type, error, report, summary, prepared, prepared_sections,"
+                " prepared_version, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -166,32 +177,58 @@ class BuildState:
 
     def prepared(
         self, digests: Iterable[str], parser_version: str
-    ) -> Iterator[tuple[str, Prepared]]:
-        """The prepared rows of parsed ``digests``, in the order given (redone when outdated)."""
+    ) -> Iterator[tuple[str, Prepared, bytes]]:
+        """Per parsed digest, in the order given: its prepared rows and its sections' blob.
+
+        The sections stay encoded (``rows.load_sections`` reads them): the build
+        hands them to its search process as they are. Preparations of an older
+        ``PREPARED_VERSION`` are redone from the cached record and stored again.
+        """
         digests = list(digests)
         for start in range(0, len(digests), 500):
             chunk = digests[start : start + 500]
             marks = ",".join("?" * len(chunk))
             # The report JSON (the largest column) is read only for outdated preparations.
             rows = self.conn.execute(
-                "SELECT sha256, prepared, prepared_version FROM parse_cache"
+                "SELECT sha256, prepared, prepared_sections, prepared_version FROM parse_cache"
                 f" WHERE parser_version = ? AND status = 'parsed' AND sha256 IN ({marks})",
                 (parser_version, *chunk),
             ).fetchall()
             by_sha = {row[0]: row for row in rows}
+            redone = []
             for sha in chunk:
                 if sha not in by_sha:
                     continue
-                _, blob, version = by_sha[sha]
-                if blob is not None and version == PREPARED_VERSION:
-                    yield sha, Prepared.load(blob)
-                else:
+                _, blob, sections, version = by_sha[sha]
+                if blob is None or sections is None or version != PREPARED_VERSION:
                     report = self.conn.execute(
                         "SELECT report FROM parse_cache WHERE sha256 = ? AND parser_version = ?",
                         (sha, parser_version),
                     ).fetchone()[0]
-                    if report is not None:
-                        yield sha, prepare(decode_report(report))
+                    if report is None:
+                        continue
+                    blob, sections = _preparation(decode_report(report))
+                    redone.append((blob, sections, PREPARED_VERSION, sha, parser_version))
+                yield sha, Prepared.load(blob), sections
+            if redone:
+                with self.conn:
+                    self.conn.executemany(
+                        "UPDATE parse_cache SET prepared = ?, prepared_sections = ?,"
+                        " prepared_version = ? WHERE sha256 = ? AND parser_version = ?",
+                        redone,
+                    )
+
+    def readings(
+        self, digests: Iterable[str], parser_version: str
+    ) -> Iterator[tuple[str, Prepared, list[SectionRow]]]:
+        """Like ``prepared``, with the sections decoded (for comparing two versions)."""
+        for sha, prepared, sections in self.prepared(digests, parser_version):
+            yield sha, prepared, load_sections(sections)
+
+
+def _preparation(report: dict[str, Any]) -> tuple[bytes, bytes]:
+    """A record's two cached parts: its prepared rows and its sections (encoded)."""
+    return prepare(report).dump(), dump_sections(prepare_sections(report))
 
 
 def encode_report(report: dict[str, Any]) -> bytes:

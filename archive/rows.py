@@ -2,7 +2,10 @@
 
 Pure functions, no database, in two steps: ``prepare`` does the work that
 depends only on the record (sums, the cells worth keeping, failing checks, the
-bigram text for search) and is cached with the parse result; ``assemble`` adds
+narrative's contradictions) and ``prepare_sections`` the section rows with
+their bigram text for search; both are cached with the parse result, in two
+parts, because the build's two processes each read one (the search process
+the sections, which are most of the bytes). ``assemble`` adds
 the report's context (id, body, region, provenance) and returns plain tuples in
 the column order of ``archive/schema.py``, ready for ``executemany``. Blank cells stay NULL (never 0); sums treat NULL as 0 but are
 NULL when every cell summed is blank.
@@ -16,12 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from archive import bigram, schema
+from archive import bigram, narrative, schema
 from parsers.template import COLUMNS, GROUPS, OUTCOMES, PROACTIVE_ITEMS, REQUEST_ROW_KEYS
 
 Row = tuple[Any, ...]
 
 _TOTAL = COLUMNS.index("total")
+_REQUEST_COLUMNS = tuple(c.name for c in schema.REQUEST_VALUE_COLUMNS)
 _OUTCOME_TOTAL = OUTCOMES.index("total")
 _CORRECTED = OUTCOMES.index("corrected")
 _DENIED = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("denied_"))
@@ -76,9 +80,9 @@ class ReportRows:
     review_litigation: Row | None
     proactive: list[Row] = field(default_factory=list)
     cells: list[Row] = field(default_factory=list)
-    sections: list[tuple[str, str, str, str]] = field(default_factory=list)  # + index text
     failed_checks: list[Row] = field(default_factory=list)
     extra_facts: list[Row] = field(default_factory=list)
+    narrative: list[Row] = field(default_factory=list)  # cross_checks rows (X_NARRATIVE)
 
 
 @dataclass
@@ -107,7 +111,10 @@ def _cell(rows: dict[str, Sequence[Any]], key: str, index: int) -> Any:
 
 
 # Bump when ``Prepared``'s layout or content changes: cached preparations are then redone.
-PREPARED_VERSION = "1"
+PREPARED_VERSION = "2"
+
+# One ``sections`` row before its context: (section, heading, text, bigram index text).
+SectionRow = tuple[str, str, str, str]
 
 
 @dataclass
@@ -123,10 +130,10 @@ class Prepared:
     review_litigation: Row | None
     proactive: list[Row]
     cells: list[Row]  # without report_id
-    sections: list[tuple[str, str, str, str]]  # (section, heading, text, bigram index text)
     failed_checks: list[Row]  # (check_id, scope, expected, actual, severity)
     extra_facts: list[Row]  # (label, value)
     warnings: list[Row]  # (code, message, table, row)
+    narrative: list[Row]  # (column, printed, stated, sentence): ``archive.narrative``
 
     def dump(self) -> bytes:
         return zlib.compress(marshal.dumps(astuple_shallow(self)), 1)
@@ -140,6 +147,25 @@ def astuple_shallow(prepared: Prepared) -> tuple[Any, ...]:
     return tuple(getattr(prepared, f.name) for f in fields(prepared))
 
 
+def prepare_sections(record: dict[str, Any]) -> list[SectionRow]:
+    """The report's ``sections`` rows (in template order) with the bigram text FTS5 indexes."""
+    texts: dict[str, str] = record.get("section_texts") or {}
+    return [
+        (key, heading, texts[key], bigram.index_text(texts[key]))
+        for key, heading in schema.SECTION_HEADINGS.items()
+        if texts.get(key)
+    ]
+
+
+def dump_sections(sections: list[SectionRow]) -> bytes:
+    return zlib.compress(marshal.dumps(sections), 1)
+
+
+def load_sections(blob: bytes) -> list[SectionRow]:
+    sections: list[SectionRow] = marshal.loads(zlib.decompress(blob))
+    return sections
+
+
 def prepare(record: dict[str, Any]) -> Prepared:
     """Everything of a report record the build writes that does not depend on its context."""
     requests: dict[str, Sequence[Any]] = record.get("requests") or {}
@@ -148,13 +174,8 @@ def prepare(record: dict[str, Any]) -> Prepared:
     denied = _sum(_cell(requests, k, _TOTAL) for k in _DENIED)
     failing = list(record.get("checks_failing") or [])
     sections_text: dict[str, str] = record.get("section_texts") or {}
-    sections = [
-        (key, heading, sections_text[key], bigram.index_text(sections_text[key]))
-        for key, heading in schema.SECTION_HEADINGS.items()
-        if sections_text.get(key)
-    ]
     numbers = (
-        len(sections),
+        sum(1 for key in schema.SECTION_HEADINGS if sections_text.get(key)),
         _cell(requests, "new_received", _TOTAL),
         _cell(requests, "carried_over", _TOTAL),
         processed,
@@ -202,20 +223,23 @@ def prepare(record: dict[str, Any]) -> Prepared:
         ]
     else:  # a record that lists failing check ids only (the gold shape)
         failed = [(check_id, None, None, None, "error") for check_id in failing]
+    wide_requests = _wide(requests, REQUEST_ROW_KEYS, len(COLUMNS)) if requests else None
+    printed = narrative.printed_totals(_REQUEST_COLUMNS, wide_requests) if wide_requests else None
     return Prepared(
         title=record.get("title"),
         numbers=numbers,
-        requests=_wide(requests, REQUEST_ROW_KEYS, len(COLUMNS)) if requests else None,
+        requests=wide_requests,
         review_litigation=_wide(review, GROUPS, len(OUTCOMES)) if review else None,
         proactive=[_proactive_values(entry) for entry in record.get("proactive") or []],
         cells=cells,
-        sections=sections,
         failed_checks=failed,
         extra_facts=[(e.get("label"), e.get("value")) for e in record.get("extra") or []],
         warnings=[
             (w.get("code"), w.get("message"), w.get("table"), w.get("row"))
             for w in record.get("warnings") or []
         ],
+        # Only a report with a 表三 is checked against its text (as the table is what it states).
+        narrative=narrative.contradictions(sections_text, printed) if printed is not None else [],
     )
 
 
@@ -249,9 +273,22 @@ def assemble(prepared: Prepared, ctx: ReportContext, prov: Provenance) -> Report
         ),
         proactive=[context + tuple(r) for r in prepared.proactive],
         cells=[rid + tuple(c) for c in prepared.cells],
-        sections=[tuple(s) for s in prepared.sections],  # type: ignore[misc]
         failed_checks=[context + tuple(c) for c in prepared.failed_checks],
         extra_facts=[rid + tuple(e) for e in prepared.extra_facts],
+        narrative=[
+            (
+                "X_NARRATIVE",
+                ctx.report_id,
+                ctx.report_id,
+                *context[1:6],
+                column,
+                printed,
+                stated,
+                "error",
+                sentence,
+            )
+            for column, printed, stated, sentence in prepared.narrative
+        ],  # fmt: skip
     )
 
 

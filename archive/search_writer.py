@@ -2,16 +2,18 @@
 
 Inserting bigram text into FTS5 is the largest single cost of writing the
 archive (about a third of the write step's CPU). So ``write_archive`` runs it in
-a child process on the second core: the child creates the whole schema in the
-file that will be published and writes ``sections``, ``sections_fts`` and
-``reports_fts`` (plus the indexes on ``sections``), while the parent writes
-every other table into a side file. When both are done, the parent copies its
-tables into the child's file (``copy_tables``). The sections and the FTS index
-are most of the bytes and are never copied.
+a child process on the second core: the child creates the file that will be
+published and writes ``sections``, ``sections_fts`` and ``reports_fts`` (plus
+the indexes on ``sections``) and the views, while the parent writes every
+other table into a side file. When both are done, the parent copies its
+tables into the child's file (``build.copy_tables``). The sections and the FTS
+index are most of the bytes and are never copied.
 
-The parent sends the rows in batches over a pipe (pickling them costs it
-about 0.1 ms per report). The child computes the bigram
-text of titles and body names itself. If the parent dies, the child's pipe
+The parent sends, per report, its rowid, its context and its sections as the
+parse cache holds them (``rows.dump_sections``: zlib-compressed, with the
+bigram text), in batches over a pipe. It never decodes the texts itself; the
+child does, numbers the sections in the order it receives them and computes the
+bigram text of titles and body names. If the parent dies, the child's pipe
 closes and it stops; if the child fails, the parent gets its error when it
 sends the next batch or finishes.
 """
@@ -29,6 +31,7 @@ from typing import Any
 
 from archive import bigram, publish, schema
 from archive.phase_clock import PhaseClock, Phases
+from archive.rows import load_sections
 
 # The tables the child writes (every other table is the parent's).
 SECTIONS_TABLE = "sections"
@@ -74,9 +77,11 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """Every table (without its indexes), the FTS tables and the views."""
-    for table in schema.TABLES:
-        conn.execute(schema.create_table_sql(table))
+    """The child's tables (``sections``, without its indexes), the FTS tables and the views.
+
+    The parent's tables come with ``build.copy_tables``; a view may name them before.
+    """
+    conn.execute(schema.create_table_sql(schema.SECTIONS))
     for fts in schema.FTS:
         conn.execute(schema.create_fts_sql(fts))
     for view in schema.VIEWS:
@@ -96,23 +101,27 @@ def _write(path: Path, rows: Connection) -> Phases:
     create_schema(conn)
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_HASHSIZE})")
+    section_id = 0
     while True:
         clock.switch("waiting and receiving rows")
         batch = rows.recv()
         clock.switch("inserts")
         if batch is None:
             break
-        sections, index_texts, reports_text = batch
+        sections: list[tuple[Any, ...]] = []
+        index_texts: list[tuple[int, str]] = []
+        for _, context, _, blob in batch:
+            for section, heading, text, index_text in load_sections(blob):
+                section_id += 1
+                sections.append((section_id, *context, section, heading, text, len(text)))
+                index_texts.append((section_id, index_text))
         conn.executemany(_SECTIONS_INSERT, sections)
-        conn.executemany(
-            "INSERT INTO sections_fts (rowid, text) VALUES (?, ?)",
-            [(row[0], text) for row, text in zip(sections, index_texts, strict=True)],
-        )
+        conn.executemany("INSERT INTO sections_fts (rowid, text) VALUES (?, ?)", index_texts)
         conn.executemany(
             "INSERT INTO reports_fts (rowid, title, body_name) VALUES (?, ?, ?)",
             [
-                (rowid, bigram.index_text(title), bigram.index_text(body_name))
-                for rowid, title, body_name in reports_text
+                (rowid, bigram.index_text(title), bigram.index_text(context[2]))
+                for rowid, context, title, _ in batch
             ],
         )
     clock.switch("sections indexes")
@@ -154,9 +163,9 @@ def _child(
 class SearchWriter:
     """The parent's handle on the child process writing the search tables into ``path``.
 
-    ``add_section`` buffers one ``sections`` row with its bigram text,
-    ``add_report`` a report's (rowid, title, body name); ``flush`` sends them.
-    ``finish`` waits for the child to commit.
+    ``add_report`` buffers a report's rowid, context (``ReportContext.values``),
+    title and encoded sections; ``flush`` sends them. ``finish`` waits for the
+    child to commit.
     """
 
     def __init__(self, path: Path) -> None:
@@ -182,26 +191,20 @@ class SearchWriter:
             gc.unfreeze()
         receive.close()
         result_send.close()
-        self.sections: list[tuple[Any, ...]] = []
-        self.index_texts: list[str] = []
         self.reports: list[tuple[Any, ...]] = []
 
-    def add_section(self, row: tuple[Any, ...], index_text: str) -> None:
-        self.sections.append(row)
-        self.index_texts.append(index_text)
-
-    def add_report(self, rowid: int, title: str | None, body_name: str) -> None:
-        self.reports.append((rowid, title, body_name))
+    def add_report(
+        self, rowid: int, context: tuple[Any, ...], title: str | None, sections: bytes
+    ) -> None:
+        self.reports.append((rowid, context, title, sections))
 
     def flush(self) -> None:
-        if not self.sections and not self.reports:
+        if not self.reports:
             return
         try:
-            self._send.send((self.sections, self.index_texts, self.reports))
+            self._send.send(self.reports)
         except (BrokenPipeError, ConnectionResetError):
             self._raise_child_error()
-        self.sections = []
-        self.index_texts = []
         self.reports = []
 
     def finish(self) -> Phases:

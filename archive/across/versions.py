@@ -6,8 +6,9 @@ over time has versions: ``report_versions`` lists each (first and last seen,
 the report it belongs to), and ``version_changes`` what changed from the
 previous version: 表三 and 表四 cells (before → after), the title, and each
 section whose text changed (with both lengths and the first differing passage).
-Cell and text diffs need the parsed rows of both versions, which the build's
-parse cache holds (``load_prepared``); without it only the dates are listed.
+Cell and text diffs need the parsed rows and sections of both versions, which
+the build's parse cache holds (``load_readings``); without it only the dates
+are listed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from archive import schema
 from archive.across.script import run_script
 
-LoadPrepared = Callable[[list[str]], Iterator[tuple[str, Any]]]
+# digests → (digest, prepared rows, section rows): ``BuildState.readings``.
+LoadReadings = Callable[[list[str]], Iterator[tuple[str, Any, list[Any]]]]
 
 DDL = """
 CREATE TABLE report_versions (
@@ -66,21 +68,24 @@ def _first_difference(before: str, after: str, width: int = 40) -> tuple[str, st
     return before[start : i + width], after[start : i + width]
 
 
-def diff(old: Any, new: Any) -> list[tuple[str, str, str | None, str | None]]:
-    """What changed between two prepared readings: (what, key, before, after)."""
+def diff(
+    old: tuple[Any, list[Any]], new: tuple[Any, list[Any]]
+) -> list[tuple[str, str, str | None, str | None]]:
+    """What changed between two readings (prepared rows, sections): (what, key, before, after)."""
+    (before, before_sections), (after, after_sections) = old, new
     out: list[tuple[str, str, str | None, str | None]] = []
-    if (old.title or "") != (new.title or ""):
-        out.append(("title", "title", old.title, new.title))
-    a, b = _values(old), _values(new)
+    if (before.title or "") != (after.title or ""):
+        out.append(("title", "title", before.title, after.title))
+    a, b = _values(before), _values(after)
     for key in VALUE_COLUMNS:
         if a.get(key) != b.get(key):
             out.append(("cell", key, _text(a.get(key)), _text(b.get(key))))
-    sa = {s[0]: s[2] for s in old.sections}
-    sb = {s[0]: s[2] for s in new.sections}
+    sa = {s[0]: s[2] for s in before_sections}
+    sb = {s[0]: s[2] for s in after_sections}
     for key in sorted(set(sa) | set(sb)):
         if sa.get(key, "") != sb.get(key, ""):
-            before, after = _first_difference(sa.get(key, ""), sb.get(key, ""))
-            out.append(("section", key, before, after))
+            was, now = _first_difference(sa.get(key, ""), sb.get(key, ""))
+            out.append(("section", key, was, now))
     return out
 
 
@@ -88,7 +93,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def add(conn: sqlite3.Connection, load_prepared: LoadPrepared | None = None) -> int:
+def add(conn: sqlite3.Connection, load_readings: LoadReadings | None = None) -> int:
     """Fill ``report_versions`` and ``version_changes``; returns the number of versions."""
     run_script(conn, DDL)
     rows = conn.execute(VERSIONS_SQL).fetchall()
@@ -105,7 +110,7 @@ def add(conn: sqlite3.Connection, load_prepared: LoadPrepared | None = None) -> 
             chunk,
         ):
             reports[sha] = (rid, name, year)
-    prepared = dict(load_prepared(shas)) if load_prepared else {}
+    readings = {sha: (p, s) for sha, p, s in load_readings(shas)} if load_readings else {}
     versions = []
     changes: list[tuple[Any, ...]] = []
     previous: dict[str, str] = {}
@@ -115,8 +120,8 @@ def add(conn: sqlite3.Connection, load_prepared: LoadPrepared | None = None) -> 
         rid, name, year = reports.get(sha, (None, None, None))
         prev = previous.get(url)
         found = []
-        if prev and prev in prepared and sha in prepared:
-            found = diff(prepared[prev], prepared[sha])
+        if prev and prev in readings and sha in readings:
+            found = diff(readings[prev], readings[sha])
             changes.extend((rid, url, n, *change) for change in found)
         versions.append(
             (
