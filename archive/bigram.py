@@ -4,9 +4,14 @@ SQLite's FTS5 has no Chinese tokenizer: ``unicode61`` indexes a whole clause as
 one token and ``trigram`` cannot find two-character words, which most Chinese
 words are. So the build stores each run of CJK characters as its overlapping
 bigrams followed by its last character (信息公开 → ``信息 息公 公开 开``) in a
-contentless FTS5 table (``index_text``); everything else (Latin words, digits)
-is left to ``unicode61``. The trailing single character closes the run, so no
-two bigrams of different runs are ever adjacent.
+contentless FTS5 table (``index_text``); everything else becomes its words
+(letters and digits, lower-cased; punctuation dropped). The trailing single
+character closes the run, so no two bigrams of different runs are ever
+adjacent. Since the text FTS5 receives is already cut into tokens separated
+by spaces, the tables use FTS5's plain ``ascii`` tokenizer, which only splits
+on spaces and ASCII punctuation: inserting is a third cheaper than with
+``unicode61`` (0.30 → 0.19 ms per report's sections), and what a token is is
+decided here alone, the same way for the index and for the queries.
 
 The site rewrites each search term into the phrase of its bigrams
 (``fts_query``): a phrase matches only consecutive bigrams of one run, so a term
@@ -24,6 +29,8 @@ from operator import add
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPLIT = re.compile(f"([{_CJK}]+)")
+# A word outside CJK runs: letters and digits of any script (no underscore).
+_WORD = re.compile(r"[^\W_]+")
 
 
 def index_text(text: str | None) -> str:
@@ -36,16 +43,17 @@ def index_text(text: str | None) -> str:
             out.extend(map(add, piece, piece[1:]))
             out.append(piece[-1])
         elif piece:
-            out.append(piece)
+            out.extend(_WORD.findall(piece.lower()))
     return " ".join(out)
 
 
 def term_tokens(term: str) -> tuple[list[str], bool]:
     """A search term's phrase tokens, and whether its last token is a prefix.
 
-    CJK runs become their bigrams (a lone character itself); anything else is
-    kept for FTS5's own tokenizer. The last token is a prefix when the term
-    ends in a lone CJK character (it may start a longer run in the text).
+    CJK runs become their bigrams (a lone character itself), anything else its
+    lower-cased words, as ``index_text`` cuts them. The last token is a prefix
+    when the term ends in a lone CJK character (it may start a longer run in
+    the text).
     """
     parts: list[str] = []
     prefix = False
@@ -57,8 +65,8 @@ def term_tokens(term: str) -> tuple[list[str], bool]:
             else:
                 parts.extend(map(add, piece, piece[1:]))
                 prefix = False
-        elif _has_token(piece):
-            parts.append(piece.strip())
+        elif words := _WORD.findall(piece.lower()):
+            parts.extend(words)
             prefix = False
     return parts, prefix
 
@@ -77,7 +85,3 @@ def fts_query(query: str | None) -> str:
         if parts:
             phrases.append('"' + " ".join(parts) + '"' + (" *" if prefix else ""))
     return " ".join(phrases) or '""'
-
-
-def _has_token(part: str) -> bool:
-    return any(ch.isalnum() for ch in part)

@@ -111,7 +111,7 @@ def _cell(rows: dict[str, Sequence[Any]], key: str, index: int) -> Any:
 
 
 # Bump when ``Prepared``'s layout or content changes: cached preparations are then redone.
-PREPARED_VERSION = "2"
+PREPARED_VERSION = "3"
 
 # One ``sections`` row before its context: (section, heading, text, bigram index text).
 SectionRow = tuple[str, str, str, str]

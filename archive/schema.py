@@ -743,7 +743,7 @@ def create_index_sql(table: Table) -> list[str]:
 def create_fts_sql(fts: FtsIndex) -> str:
     """A contentless FTS5 table; its rows are bigram strings (see archive/bigram.py)."""
     cols = ", ".join(fts.columns)
-    return f"CREATE VIRTUAL TABLE [{fts.name}] USING fts5({cols}, content='', columnsize=0, tokenize='unicode61')"
+    return f"CREATE VIRTUAL TABLE [{fts.name}] USING fts5({cols}, content='', columnsize=0, tokenize='ascii')"
 
 
 def create_view_sql(view: View) -> str:
