@@ -1,9 +1,14 @@
-"""``?_search=`` on sections (``datasette/plugins/table_search.py``): streamed pages, every match.
+"""``?_search=`` on sections and reports (``datasette/plugins/table_search.py``).
 
-The page the search box asks for (``_nocount=1``) reads only the rows it
-shows; following its "next" links must still find every section a LIKE scan
-finds, in rowid order, and the exact count must still be there without
-``_nocount``.
+Sections: the page the search box asks for (``_nocount=1``) reads only the
+rows it shows; following its "next" links must still find every section a
+LIKE scan finds, in rowid order. Without ``_nocount`` the count is exact: from
+the index when the search is the only filter (``/-/table-search.json`` counts
+those), Datasette's own count otherwise.
+
+Reports (sorted by year): the count equals a LIKE scan, the first page holds
+the newest matches (chosen from the rowids the index matched and their years
+kept in memory), and pages in id order reach every match exactly once.
 """
 
 from __future__ import annotations
@@ -33,13 +38,20 @@ def like_scan(site_data: SiteData, term: str) -> list[int]:
 STREAMED = "order by rowid limit"  # in the page's SQL when the filter streams
 
 
-def all_pages(client: httpx.Client, path: str, streamed: bool = True) -> tuple[list[int], int]:
-    """Every id on the page at ``path`` and on the pages its "next" links lead to; the page count."""
+def all_pages(
+    client: httpx.Client, path: str, streamed: bool = True, counts: set[int | None] | None = None
+) -> tuple[list[int], int]:
+    """Every id on the page at ``path`` and on the pages its "next" links lead to; the page count.
+
+    ``counts`` (if given) receives each page's ``filtered_table_rows_count``.
+    """
     ids: list[int] = []
     pages = 0
     while path:
         data = client.get(path).json()
         assert (STREAMED in data["query"]["sql"]) == streamed, (path, data["query"]["sql"])
+        if counts is not None:
+            counts.add(data["filtered_table_rows_count"])
         ids += [row[data["columns"].index("id")] for row in data["rows"]]
         pages += 1
         path = data["next_url"]
@@ -61,14 +73,32 @@ def test_streamed_pages_find_every_match_in_order(
     assert expected or term == "网站"
 
 
+def counts_from_index(client: httpx.Client) -> int:
+    return int(client.get("/-/table-search.json").json()["counts_from_index"])
+
+
 @pytest.mark.parametrize("term", ["复议", "公开"])
 def test_count_without_nocount_and_filters_alongside(
     client: httpx.Client, site_data: SiteData, term: str
 ) -> None:
     expected = like_scan(site_data, term)
+    # The search alone: counted on the index, and the page still streams.
+    before = counts_from_index(client)
     data = client.get(f"/archive/sections.json?_search={quote(term)}&_size=3").json()
     assert data["filtered_table_rows_count"] == len(expected) > 3
+    assert STREAMED in data["query"]["sql"]
+    assert counts_from_index(client) == before + 1
+    counts: set[int | None] = set()
+    ids, pages = all_pages(
+        client, f"/archive/sections.json?_search={quote(term)}&_size=4&_col=id", counts=counts
+    )
+    assert ids == expected and pages == -(-len(expected) // 4)
+    assert counts == {len(expected)}
+    # With a facet the page is not streamed; the count still comes from the index.
+    data = client.get(f"/archive/sections.json?_search={quote(term)}&_size=3&_facet=year").json()
+    assert data["filtered_table_rows_count"] == len(expected)
     assert STREAMED not in data["query"]["sql"]
+    assert counts_from_index(client) == before + 2 + pages
     with site_data.connect() as conn:
         year, section = conn.execute(
             "select year, section from sections where id = ?", (expected[0],)
@@ -80,6 +110,13 @@ def test_count_without_nocount_and_filters_alongside(
                 (year, section, f"%{term}%"),
             )
         }
+    # With a column filter Datasette counts (exactly), and the page is not streamed.
+    data = client.get(
+        f"/archive/sections.json?_search={quote(term)}&year={year}&section={section}&_size=1"
+    ).json()
+    assert data["filtered_table_rows_count"] == len(in_year)
+    assert STREAMED not in data["query"]["sql"]
+    assert counts_from_index(client) == before + 2 + pages
     # Column filters stream too, each match checked against them as the index yields it.
     ids, _ = all_pages(
         client,
@@ -116,4 +153,86 @@ def test_the_search_box_asks_for_the_streamed_page(client: httpx.Client) -> None
     assert searched.status_code == 200
     result = lxml_html.fromstring(searched.text)
     assert result.xpath('//form[@class="filters"]//input[@name="_search"]/@value') == ["复议"]
+    assert result.xpath('//table[contains(@class, "rows-and-columns")]//tbody/tr')
+
+
+def like_scan_reports(site_data: SiteData, term: str) -> list[tuple[int, str]]:
+    """(year, id) of every report whose title or body name contains every word of ``term``."""
+    words = term.split()
+    where = " and ".join(
+        "(title like '%' || ? || '%' or body_name like '%' || ? || '%')" for _ in words
+    )
+    with site_data.connect() as conn:
+        return [
+            (r[0], r[1])
+            for r in conn.execute(
+                f"select year, id from reports where {where}", [w for w in words for _ in "tb"]
+            )
+        ]
+
+
+def report_terms(site_data: SiteData) -> list[str]:
+    with site_data.connect() as conn:
+        names = sorted({r[0] for r in conn.execute("select body_name from reports")})
+    return ["人民政府", "年度", "局", "政府 年度", names[0], names[-1][1:4], "不存在的词"]
+
+
+@pytest.mark.parametrize("size", [3, 25])
+def test_report_search_count_and_pages(
+    client: httpx.Client, site_data: SiteData, size: int
+) -> None:
+    for term in report_terms(site_data):
+        expected = like_scan_reports(site_data, term)
+        before = counts_from_index(client)
+        # The table's own order (year, newest first): the count from the index, the newest rows.
+        path = f"/archive/reports.json?_search={quote(term)}&_size={size}&_col=year"
+        first = client.get(path).json()
+        assert first["filtered_table_rows_count"] == len(expected), term
+        assert counts_from_index(client) == before + 1, term
+        # The first page's rows were chosen from the matches' years held in memory.
+        assert (":search_r0" in first["query"]["sql"]) == bool(expected), term
+        # Datasette orders the page by year alone, so rows of one year may come in any order.
+        newest = sorted(expected, key=lambda year_id: (-year_id[0], year_id[1]))[: size + 1]
+        assert {(row[1], row[0]) for row in first["rows"]} <= set(newest), term
+        assert [row[1] for row in first["rows"]] == [year for year, _ in newest][:size], term
+        # Paged by id (a total order: Datasette 0.65 breaks ties of a sort only from page 2),
+        # following "next" shows every match once, each page counted from the index.
+        path += "&_sort=id"
+        shown: list[tuple[int, str]] = []
+        counts = set()
+        while path:
+            data = client.get(path).json()
+            counts.add(data["filtered_table_rows_count"])
+            shown += [(row[1], row[0]) for row in data["rows"]]
+            path = data["next_url"]
+        assert shown == sorted(expected, key=lambda year_id: year_id[1]), term
+        assert counts == {len(expected)}, term
+    assert any(len(like_scan_reports(site_data, t)) > 25 for t in report_terms(site_data))
+
+
+def test_report_search_with_a_filter_is_counted_by_datasette(
+    client: httpx.Client, site_data: SiteData
+) -> None:
+    expected = like_scan_reports(site_data, "人民政府")
+    year = expected[0][0]
+    before = counts_from_index(client)
+    data = client.get(f"/archive/reports.json?_search={quote('人民政府')}&year={year}").json()
+    assert data["filtered_table_rows_count"] == sum(y == year for y, _ in expected) > 0
+    assert counts_from_index(client) == before
+    sorted_by = client.get(
+        f"/archive/reports.json?_search={quote('人民政府')}&_sort=body_name&_shape=array&_size=max"
+    ).json()
+    assert sorted(r["id"] for r in sorted_by) == sorted(i for _, i in expected)
+    assert [r["body_name"] for r in sorted_by] == sorted(r["body_name"] for r in sorted_by)
+
+
+def test_the_reports_search_box_keeps_the_count(client: httpx.Client) -> None:
+    page = lxml_html.fromstring(client.get("/archive/reports").text)
+    (box,) = page.xpath('//form[@class="filters"]//input[@name="_search"]')
+    form = box.xpath("ancestor::form")[0]
+    assert not form.xpath('.//input[@type="hidden" and @name="_nocount"]')
+    searched = client.get(f"/archive/reports?_search={quote('人民政府')}")
+    assert searched.status_code == 200
+    result = lxml_html.fromstring(searched.text)
+    assert result.xpath('//form[@class="filters"]//input[@name="_search"]/@value') == ["人民政府"]
     assert result.xpath('//table[contains(@class, "rows-and-columns")]//tbody/tr')
