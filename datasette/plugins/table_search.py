@@ -31,6 +31,16 @@ leaves them alone). The filter is Datasette's (the same clause, the bigram
   filter (from the index, above); with column filters it streams only when no
   count is asked (``_nocount=1``, which the search box adds, or
   ``_shape=array``), since Datasette would count the streamed clause.
+- **A sorted search reads its matches once** where ``facet_counts.py`` keeps
+  the table's default facet values by rowid (``reports``): the filter reads
+  every matching rowid from the index (one ``group_concat``), their number is
+  the count, the first page of the sort (``year``) is chosen from the
+  matches' values in memory (``rowid in (:search_r0, …)``: 26 rows read, not
+  every match), and the facets count the same rowids' codes. Only on a first
+  page whose facets are all such codes; other pages take the plain filter.
+
+CSV is left the plain filter: Datasette's CSV stream asks for its pages with
+a cursor and page size that are not in the query string.
 """
 
 from __future__ import annotations
@@ -185,8 +195,15 @@ def first_page(
     else None. Datasette orders the page by the sort alone (NULLs last when
     descending, first when ascending), so these are the rows its query would
     return (ties broken by rowid).
+
+    The page's facets are computed over its WHERE clause, which then holds only
+    these rows: so only when every facet asked is one the codes answer from all
+    the matches (``facet_counts.py``), else None.
     """
     args = request.args
+    facets = [key for key in args if key.startswith("_facet") and key != "_facet_size"]
+    if any(k != "_facet" or f not in codes.columns for k in facets for f in args.getlist(k)):
+        return None
     metadata = datasette.table_metadata(database, table)
     if args.get("_sort") or args.get("_sort_desc"):
         column, descending = (
@@ -234,7 +251,10 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         params: dict[str, Any] = {"search": search}
         counted = only_search(request.args)
         known: int | None = None
-        page = await streamed_page(datasette, request, database, table, counted)
+        # Datasette's CSV stream asks for each page itself (its cursor is not in the query
+        # string, and its page size is not the query string's): it gets the plain filter.
+        whole = request.url_vars.get("format") == "csv"
+        page = None if whole else await streamed_page(datasette, request, database, table, counted)
         if page is not None:
             if page.after is not None:
                 subquery += " and rowid > :search_after"
@@ -251,7 +271,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             subquery += f" order by rowid limit {limit}"
         clause = f"rowid in ({subquery})"
         codes = row_codes(datasette, table)
-        if page is None and counted and codes is not None and not request.args.get("_next"):
+        if not whole and page is None and counted and codes and not request.args.get("_next"):
             # Read the matches once: their number is the count, and the sorted first page
             # and the facets (facet_counts.py) come from the rowids and their codes.
             db = datasette.get_database(database)
