@@ -19,8 +19,9 @@ leaves them alone). The filter is Datasette's (the same clause, the bigram
   match …`` reads the term's doclist, not the table. The filter declares the
   exact count statement Datasette will build for its clause, and the
   database's ``execute`` answers that statement (and only it, for this
-  request and this search) with the index count. ``/-/table-search.json``
-  says how many counts were answered so.
+  request and this search) with the index count, kept for the next request
+  of the same search (the database is immutable while served).
+  ``/-/table-search.json`` says how many counts were answered so.
 - **Pages stream from the index** on a table in rowid order with no sort but
   the key's and no facet: the page is exactly the next page-size-plus-one
   matching rowids in order that pass the page's column filters, so the filter
@@ -46,6 +47,7 @@ a cursor and page size that are not in the query string.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
@@ -56,6 +58,8 @@ from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite, urlsafe_components
 from datasette.utils.asgi import Response
 
+from archive.bigram import fts_query
+
 PLUGIN = "xxgk-table-search"
 # Arguments that change neither which rows a page has nor their order.
 PRESENTATION_ARGS = frozenset(
@@ -63,8 +67,10 @@ PRESENTATION_ARGS = frozenset(
      "_json_infinity", "_col", "_nocol", "_nofacet", "_nosuggest", "_extra", "_trace", "_ttl",
      "_timelimit", "_context", "_stream", "_dl"}
 )  # fmt: skip
-# How many counts the index answered (``/-/table-search.json``; the tests read it).
-ANSWERED = {"counts_from_index": 0}
+# How many counts the index answered, and how many of those were kept from an earlier
+# request (``/-/table-search.json``; the tests read it).
+ANSWERED = {"counts_from_index": 0, "counts_kept": 0}
+COUNTS_KEPT = 10_000
 
 
 def searched_tables(datasette: Any, database: str) -> dict[str, str]:
@@ -292,27 +298,42 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
 
 def answer_counts_from_the_index(db: Any, database: str) -> None:
-    """Wrap ``db.execute``: the count statement a search page declared is answered from the index."""
+    """Wrap ``db.execute``: the count statement a search page declared is answered from the index.
+
+    A database served immutable never changes while this process runs (a new
+    build restarts ``xxgk serve``), so each search's count is kept (the last
+    ``COUNTS_KEPT`` searches): paging through a search, or a search many people
+    make, counts its doclist once.
+    """
     execute = db.execute
+    kept: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     async def counted_execute(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         declared = DECLARED.get()
-        if (
+        if not (
             declared is not None
             and declared.database == database
             and sql == declared.count_sql
             and isinstance(params, dict)
             and params.get("search") == declared.search
         ):
-            ANSWERED["counts_from_index"] += 1
-            if declared.value is not None:
-                return Results([(declared.value,)], False, [("count(*)",)])
-            # The rows of the FTS table matching the search, counted on the index alone.
-            fts_sql = escape_sqlite(declared.fts)
-            index_sql = f"select count(*) from {fts_sql} where {fts_sql} match escape_fts(:search)"
-            counted = await execute(index_sql, {"search": declared.search}, *args, **kwargs)
-            return Results(counted.rows, False, counted.description)
-        return await execute(sql, params, *args, **kwargs)
+            return await execute(sql, params, *args, **kwargs)
+        ANSWERED["counts_from_index"] += 1
+        if declared.value is not None:
+            return Results([(declared.value,)], False, [("count(*)",)])
+        key = (declared.fts, fts_query(declared.search))
+        if key in kept and not db.is_mutable:
+            kept.move_to_end(key)
+            ANSWERED["counts_kept"] += 1
+            return Results([(kept[key],)], False, [("count(*)",)])
+        # The rows of the FTS table matching the search, counted on the index alone.
+        fts_sql = escape_sqlite(declared.fts)
+        index_sql = f"select count(*) from {fts_sql} where {fts_sql} match escape_fts(:search)"
+        counted = await execute(index_sql, {"search": declared.search}, *args, **kwargs)
+        kept[key] = int(counted.rows[0][0])
+        while len(kept) > COUNTS_KEPT:
+            kept.popitem(last=False)
+        return Results(counted.rows, False, counted.description)
 
     db.execute = counted_execute
 

@@ -101,6 +101,12 @@ def test_count_without_nocount_and_filters_alongside(
     assert data["filtered_table_rows_count"] == len(expected)
     assert STREAMED not in data["query"]["sql"]
     assert counts_from_index(client) == before + 2 + pages
+    # Counted once per search and kept: each later page of it took the count kept.
+    kept = client.get("/-/table-search.json").json()["counts_kept"]
+    spaced = client.get(f"/archive/sections.json?_search={quote(term + '  ')}&_size=1").json()
+    assert spaced["filtered_table_rows_count"] == len(expected)
+    assert client.get("/-/table-search.json").json()["counts_kept"] == kept + 1
+    before += 1
     with site_data.connect() as conn:
         year, section = conn.execute(
             "select year, section from sections where id = ?", (expected[0],)
