@@ -23,7 +23,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import queue
 import sqlite3
+import threading
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -102,10 +104,13 @@ def _write(path: Path, rows: Connection) -> Phases:
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_HASHSIZE})")
     section_id = 0
+    batches = _receiving(rows)
     while True:
         clock.switch("waiting and receiving rows")
-        batch = rows.recv()
+        batch = batches.get()
         clock.switch("inserts")
+        if isinstance(batch, BaseException):
+            raise batch
         if batch is None:
             break
         sections: list[tuple[Any, ...]] = []
@@ -137,6 +142,28 @@ def _write(path: Path, rows: Connection) -> Phases:
     conn.close()
     clock.switch(None)
     return phases
+
+
+def _receiving(rows: Connection, depth: int = 4) -> queue.Queue[Any]:
+    """Batches from ``rows`` (then None, or the error), read by a thread as they come.
+
+    Without it the two processes take turns: the parent's ``send`` of a batch
+    (megabytes, through a 64 KiB pipe) returns only once the child has read it
+    all, which the child does only after inserting the previous batch. With a
+    few batches read ahead, the parent goes on while the child inserts.
+    """
+    batches: queue.Queue[Any] = queue.Queue(depth)
+
+    def read() -> None:
+        try:
+            while (batch := rows.recv()) is not None:
+                batches.put(batch)
+            batches.put(None)
+        except BaseException as exc:  # EOFError: the parent went away
+            batches.put(exc)
+
+    threading.Thread(target=read, name="receive rows", daemon=True).start()
+    return batches
 
 
 def _child(
