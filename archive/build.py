@@ -22,6 +22,7 @@ state of its own; only parsing is incremental.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -83,7 +84,7 @@ class SourceDocument:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """What the build needs of a portal's source entry."""
 
@@ -369,10 +370,15 @@ def has_report_content(summary: dict[str, Any]) -> bool:
     )
 
 
-def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Source]) -> Assignment:
-    """Which body and year a parsed document reports on."""
-    source = sources.get(doc.source_id or "")
-    name = normalize_name(summary.get("organization"))
+@functools.lru_cache(maxsize=65536)
+def _body(
+    organization: str | None, source: Source | None
+) -> tuple[str, str, str | None, str | None, str | None]:
+    """(body id, name, level, province, division code) of a report's organisation.
+
+    Cached: a body's reports of every year ask the same question.
+    """
+    name = normalize_name(organization)
     if name is None and source is not None:
         name = normalize_name(source.name)
     name = name or UNKNOWN_BODY
@@ -382,7 +388,14 @@ def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Sour
     province = province_for(name, code, source.level if source else None)
     if code and province_from_code(code) != province:
         code = None
-    bid = body_id(name, province)
+    return body_id(name, province), name, level, province, code
+
+
+def assign(doc: SourceDocument, summary: dict[str, Any], sources: dict[str, Source]) -> Assignment:
+    """Which body and year a parsed document reports on."""
+    bid, name, level, province, code = _body(
+        summary.get("organization"), sources.get(doc.source_id or "")
+    )
     year = summary.get("year")
     report_id = f"{bid}-{year}" if year else f"{bid}-{doc.sha256[:12]}"
     score = (
