@@ -8,7 +8,8 @@ documents) and the report's prepared rows (``archive.rows.prepare``, and the
 section rows with their search text apart, ``prepare_sections``), so a build
 does not decode and re-cut every record each time.
 Failures are cached too (a parser is deterministic), except when the bytes
-could not be read at all. The published ``archive.db`` never holds this state:
+could not be read at all. ``page_dates`` keeps the publication date each
+report page states (``archive.across.deadlines``), read once per page. The published ``archive.db`` never holds this state:
 it is rebuilt from the cache, the raw store and the ledger on every build.
 """
 
@@ -50,6 +51,11 @@ CREATE TABLE IF NOT EXISTS parse_cache (
     seconds REAL,
     parsed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     PRIMARY KEY (sha256, parser_version)
+);
+CREATE TABLE IF NOT EXISTS page_dates (
+    sha256 TEXT PRIMARY KEY,         -- a report page's bytes
+    published TEXT,                  -- the date the page states (ISO), NULL when none
+    how TEXT                         -- meta | text (archive.across.deadlines)
 );
 """
 
@@ -224,6 +230,16 @@ class BuildState:
         """Like ``prepared``, with the sections decoded (for comparing two versions)."""
         for sha, prepared, sections in self.prepared(digests, parser_version):
             yield sha, prepared, load_sections(sections)
+
+    def page_dates(self) -> dict[str, tuple[str | None, str | None]]:
+        """Every page's stated publication date and where it was found, by digest."""
+        rows = self.conn.execute("SELECT sha256, published, how FROM page_dates")
+        return {sha: (published, how) for sha, published, how in rows}
+
+    def put_page_dates(self, rows: Iterable[tuple[str, str | None, str | None]]) -> None:
+        """Store (digest, ISO date or None, how) for pages read."""
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO page_dates VALUES (?, ?, ?)", rows)
 
 
 def _preparation(report: dict[str, Any]) -> tuple[bytes, bytes]:

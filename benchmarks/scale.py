@@ -421,6 +421,7 @@ def generate(
     reports = 0
     captures: list[tuple[Any, ...]] = []
     cache_rows: list[tuple[Any, ...]] = []
+    page_dates: list[tuple[Any, ...]] = []
     for index, body in enumerate(all_bodies):
         for year in YEARS:
             pooled = rng.choice(pool[(body.level, year)])
@@ -439,10 +440,14 @@ def generate(
                  json.dumps(summary, ensure_ascii=False), pooled.prepared.dump(), pooled.sections,
                  PREPARED_VERSION)
             )  # fmt: skip
+            # The date the page states (read from pages by the build's late-report step):
+            # most in January, some in March (late for a department), a few later.
+            published = rng.choices(("01-15", "03-20", "05-10"), weights=(80, 15, 5))[0]
+            page_dates.append((sha, f"{year + 1}-{published}", "meta"))
             reports += 1
         if len(cache_rows) >= 20000:
-            _flush(ledger, state, captures, cache_rows)
-    _flush(ledger, state, captures, cache_rows)
+            _flush(ledger, state, captures, cache_rows, page_dates)
+    _flush(ledger, state, captures, cache_rows, page_dates)
     ledger.close()
     state.close()
     return {
@@ -454,7 +459,13 @@ def generate(
     }
 
 
-def _flush(ledger: Any, state: BuildState, captures: list[Any], cache_rows: list[Any]) -> None:
+def _flush(
+    ledger: Any,
+    state: BuildState,
+    captures: list[Any],
+    cache_rows: list[Any],
+    page_dates: list[Any],
+) -> None:
     with ledger:
         ledger.executemany(
             "INSERT INTO captures (run_id, source_id, url, final_url, status, headers, fetched_at,"
@@ -468,8 +479,10 @@ def _flush(ledger: Any, state: BuildState, captures: list[Any], cache_rows: list
             " prepared, prepared_sections, prepared_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             cache_rows,
         )
+    state.put_page_dates(page_dates)
     captures.clear()
     cache_rows.clear()
+    page_dates.clear()
 
 
 # --- build --------------------------------------------------------------------------------

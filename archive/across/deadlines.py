@@ -7,8 +7,9 @@ sets two deadlines for the report on year N: government departments
 N+1**. A report's publication date is read from the page it was published on:
 the ``<meta name="PubDate">`` every portal CMS writes, else the page's
 "发布日期：2021年03月05日" / "发布时间：2021-03-05" line (only the page's first
-64 KB are read). ``report_publication`` lists every report with its date (or
-none found), deadline and days late.
+64 KB are read, once per page: the build state keeps what a page states).
+``report_publication`` lists every report with its date (or none found),
+deadline and days late.
 
 **Missing.** A source's ``expected`` list (crawler/sources/*.yml) names the
 bodies its column covers. For each expected body (matched to a body through
@@ -18,7 +19,6 @@ first to its last), ``missing_reports`` lists the years with no report.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
 from datetime import date
@@ -28,6 +28,7 @@ from typing import Any
 from archive.across.divisions import resolve
 from archive.across.script import run_script
 from archive.bodies import province_for
+from archive.build_state import BuildState
 from archive.store import RawStore
 
 PUBDATE_META = re.compile(
@@ -113,36 +114,58 @@ def add_late(conn: sqlite3.Connection, data_dir: Path) -> int:
         """
     ).fetchall()
     out = []
-    for rid, bid, name, year, province, level, kind, sha in rows:
-        kind = kind or "government"
-        due = deadline(int(year), kind)
-        published, how = (None, None)
-        if sha:
-            with contextlib.suppress(OSError):
-                published, how = publication_date(_head(store, sha))
-        late = None if published is None else int(published > due)
-        days = None if published is None else max(0, (published - due).days)
-        out.append(
-            (
-                rid,
-                bid,
-                name,
-                year,
-                province,
-                level,
-                kind,
-                published.isoformat() if published else None,
-                how,
-                due.isoformat(),
-                days,
-                late,
-                sha,
+    with BuildState.open(data_dir) as state:
+        stated = state.page_dates()
+        read: list[tuple[str, str | None, str | None]] = []
+        for rid, bid, name, year, province, level, kind, sha in rows:
+            published, how = _published(store, sha, stated, read)
+            kind = kind or "government"
+            due = deadline(int(year), kind)
+            late = None if published is None else int(published > due)
+            days = None if published is None else max(0, (published - due).days)
+            out.append(
+                (
+                    rid,
+                    bid,
+                    name,
+                    year,
+                    province,
+                    level,
+                    kind,
+                    published.isoformat() if published else None,
+                    how,
+                    due.isoformat(),
+                    days,
+                    late,
+                    sha,
+                )
             )
-        )
+        state.put_page_dates(read)
     conn.execute("DROP TABLE temp.page_captures")
     conn.executemany(f"INSERT INTO report_publication VALUES ({','.join('?' * 13)})", out)
     conn.execute("CREATE INDEX report_publication_late ON report_publication (late, year)")
     return sum(1 for r in out if r[11])
+
+
+def _published(
+    store: RawStore,
+    sha: str | None,
+    stated: dict[str, tuple[str | None, str | None]],
+    read: list[tuple[str, str | None, str | None]],
+) -> tuple[date | None, str | None]:
+    """The date page ``sha`` states: from the build state, else read (and noted in ``read``)."""
+    if not sha:
+        return None, None
+    if sha in stated:
+        iso, how = stated[sha]
+        return (date.fromisoformat(iso) if iso else None), how
+    try:
+        published, how = publication_date(_head(store, sha))
+    except OSError:  # not in the raw store (yet): read again next time
+        return None, None
+    stated[sha] = (published.isoformat() if published else None, how)
+    read.append((sha, *stated[sha]))
+    return published, how
 
 
 def add_missing(conn: sqlite3.Connection, sources_dir: Path | None) -> int:

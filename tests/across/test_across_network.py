@@ -66,7 +66,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     build(data, sources_dir=sources, jobs=2)
     conn = sqlite3.connect(f"file:{data / 'archive.db'}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    yield {"conn": conn, "truth": truth, "edited_url": edited_url, "edited": edited}
+    yield {
+        "conn": conn,
+        "truth": truth,
+        "edited_url": edited_url,
+        "edited": edited,
+        "data": data,
+        "sources": sources,
+    }
     conn.close()
 
 
@@ -105,6 +112,39 @@ def test_late_reports_are_exactly_those_past_their_deadline(built: dict[str, Any
         "department",
     )
     assert case["days_late"] == 504
+
+
+def test_a_page_is_read_for_its_date_once(built: dict[str, Any], tmp_path: Path) -> None:
+    """The build state keeps each page's date: a rebuild without the pages gives the same dates."""
+    import shutil
+
+    from archive.store import RawStore
+
+    published = rows(
+        built,
+        "SELECT report_id, page_sha256, published, how, late FROM report_publication"
+        " ORDER BY report_id",
+    )
+    pages = {r["page_sha256"] for r in published if r["published"]}
+    assert pages and any(r["late"] for r in published)
+    data = tmp_path / "data"
+    shutil.copytree(built["data"], data)
+    state = sqlite3.connect(data / "build-state.db")
+    stated = dict(state.execute("SELECT sha256, published FROM page_dates").fetchall())
+    state.close()
+    assert {sha: stated[sha] for sha in pages} == {
+        r["page_sha256"]: r["published"] for r in published if r["published"]
+    }
+    for sha in pages:
+        RawStore(data).path(sha).unlink()
+    build(data, sources_dir=built["sources"])
+    conn = sqlite3.connect(data / "archive.db")
+    again = conn.execute(
+        "SELECT report_id, page_sha256, published, how, late FROM report_publication"
+        " ORDER BY report_id"
+    ).fetchall()
+    conn.close()
+    assert again == [tuple(r) for r in published]
 
 
 def test_missing_years_are_exactly_the_uncovered_ones(built: dict[str, Any]) -> None:
