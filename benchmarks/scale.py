@@ -409,6 +409,7 @@ def generate(
     rng = random.Random(seed)
     pool = _pool(rng, chars, pool_size)
     all_bodies = bodies(n_bodies, seed)
+    source_of = write_sources(all_bodies, data / "sources")
     ledger = sqlite3.connect(data / "crawl.db")
     ledger.executescript(LEDGER_SCHEMA)
     ledger.execute(
@@ -432,7 +433,7 @@ def generate(
             total_chars += pooled.chars
             url = f"http://{body.host}/xxgk/ndbg/{year + 1}/t{index}_{year}.html"
             captures.append(
-                ("bench", None, url, url, 200, "{}", f"{year + 1}-02-01T08:00:00Z", sha, 30000,
+                ("bench", source_of[body.host], url, url, 200, "{}", f"{year + 1}-02-01T08:00:00Z", sha, 30000,
                  "text/html; charset=utf-8", "report", f"http://{body.host}/xxgk/ndbg/", title, "new")
             )  # fmt: skip
             cache_rows.append(
@@ -457,6 +458,34 @@ def generate(
         "section_chars_per_report": round(total_chars / max(reports, 1)),
         "generate_seconds": round(time.perf_counter() - start, 1),
     }
+
+
+def write_sources(all_bodies: list[Body], directory: Path) -> dict[str, str]:
+    """One source entry per portal host, as the crawler's registry holds them; host → id.
+
+    A host's first body is its government (a ministry for a national host); its
+    division code gives every body crawled there its province, as in a real crawl.
+    """
+    import shutil
+
+    import yaml
+
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    ids: dict[str, str] = {}
+    for body in all_bodies:
+        if body.host in ids:
+            continue
+        source_id = ids[body.host] = body.host.replace(".", "_").replace("-", "_")
+        entry = {
+            "name": body.name,
+            "level": "national" if body.province == "全国" else body.level,
+            "division_code": None if body.province == "全国" else body.division_code,
+            "start_url": f"http://{body.host}/xxgk/ndbg/",
+        }
+        text = yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
+        (directory / f"{source_id}.yml").write_text(text, encoding="utf-8")
+    return ids
 
 
 def _flush(
@@ -502,8 +531,12 @@ def run_build(data: Path) -> dict[str, Any]:
     start = time.perf_counter()
     cpu_start = time.process_time()
     children_start = cpu_seconds(resource.RUSAGE_CHILDREN)
+    sources = data / "sources"
     stats = build(
-        data, jobs=1, progress=lambda m: messages.append((time.perf_counter() - start, m))
+        data,
+        jobs=1,
+        progress=lambda m: messages.append((time.perf_counter() - start, m)),
+        sources_dir=sources if sources.is_dir() else None,
     )
     total = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
