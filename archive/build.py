@@ -12,9 +12,10 @@ Steps:
 3. **Choose**: documents are grouped by body and year (one report each); the
    best-parsed document of a group (most tables, fewest failing checks, most
    filled cells and sections) gives the report's numbers, the others stay listed.
-4. **Write** ``<data>/archive.db.new`` from scratch (bulk inserts, indexes after
-   the load, bigram FTS, summaries, cross-report checks), then **publish** it
-   atomically (``publish.py``).
+4. **Write** ``<data>/archive.db.new`` from scratch on two processes (``ArchiveWriter``:
+   this one writes the tables, their indexes, summaries and the across-report
+   stage, ``archive/across``; ``search_writer`` the sections and the bigram FTS),
+   then **publish** it atomically (``publish.py``).
 
 The published file is rebuilt from the cache every time, so it never holds
 state of its own; only parsing is incremental.
