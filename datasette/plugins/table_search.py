@@ -189,7 +189,7 @@ async def matching_rowids(db: Any, fts: str, search: str) -> np.ndarray:
     fts_sql = escape_sqlite(fts)
     sql = f"select group_concat(rowid) from {fts_sql} where {fts_sql} match escape_fts(:search)"
     text = (await db.execute(sql, {"search": search})).first()[0]
-    return np.array(text.split(","), dtype=np.int64) if text else np.empty(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, dtype=np.int64)
 
 
 def first_page(
