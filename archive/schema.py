@@ -397,6 +397,8 @@ REPORTS = Table(
         ("new_requests",),
         ("denied_share",),
         ("checks_failing_count", "year"),
+        # A year's reports in the order the failure lists print them (reports_failing_checks).
+        ("year", "province", "body_name"),
     ),
     unique_indexes=(),
     foreign_keys=(("body_id", "bodies", "id"), ("document_sha256", "documents", "sha256")),
