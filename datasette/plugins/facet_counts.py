@@ -46,6 +46,7 @@ import numpy as np
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.facets import ColumnFacet
+from datasette.filters import Filters
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Response
 
@@ -105,8 +106,10 @@ class RowCodes:
         self.values: list[list[Any]] = [[] for _ in columns]
         rowids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         self.codes = np.full((int(rowids.max(initial=0)) + 1, len(columns)), -1, dtype=np.int32)
+        self.index: list[dict[Any, int]] = []  # per column: value → code
         for i, known in enumerate(self.values):
             index: dict[Any, int] = {}
+            self.index.append(index)
             column = []
             for row in rows:
                 value = row[i + 1]
@@ -119,6 +122,13 @@ class RowCodes:
                     known.append(value)
                 column.append(code)
             self.codes[rowids, i] = np.array(column, dtype=np.int32)
+
+    def column(self, column: str, rowids: np.ndarray) -> np.ndarray:
+        """The codes of ``column`` for ``rowids`` (-1: NULL, or no such row)."""
+        inside = (rowids >= 0) & (rowids < len(self.codes))
+        out = np.full(len(rowids), -1, dtype=np.int32)
+        out[inside] = self.codes[rowids[inside], self.columns.index(column)]
+        return out
 
     def facet(self, column: str, rowids: np.ndarray, limit: int) -> list[tuple[Any, int]]:
         """(value, count) over the rows ``rowids``, as Datasette's column facet orders them."""
@@ -170,6 +180,32 @@ class FacetCounts:
             "seconds": round(time.perf_counter() - started, 3),
             "answered": 0,
         }
+
+    def allowed(self, table: str, key: str, value: str) -> np.ndarray | None:
+        """The codes (of ``RowCodes``) of the values the column filter ``key=value`` lets pass.
+
+        Datasette's own clause for the filter (``Filters``), evaluated on the
+        counts table over the column's distinct values: the counts table has the
+        table's column types, so the comparisons are the table's. -1 (NULL) is
+        included if NULL passes. None if the filter is not on a counted column
+        or Datasette makes no clause of it.
+        """
+        codes = self.codes.get(table)
+        name = key.rsplit("__", 1)[0]
+        if codes is None or name not in codes.columns or name not in self.columns.get(table, ()):
+            return None
+        clauses, params = Filters([(key, value)]).build_where_clauses(table)
+        if len(clauses) != 1:
+            return None
+        col = escape_sqlite(name)  # a column counted at startup (named in metadata.yaml)
+        counted = escape_sqlite(table)  # its table of counts
+        where = f"where {clauses[0]}"  # Datasette's own clause for the filter (value bound)
+        with self.lock:
+            rows = self.conn.execute(f"select distinct {col} from {counted} {where}", params)
+            values = [row[0] for row in rows]
+        index = codes.index[codes.columns.index(name)]
+        passing = [-1 if v is None else index[v] for v in values if v is None or v in index]
+        return np.array(passing, dtype=np.int32)
 
     def load_codes(self, source: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> None:
         """Keep each row's values of ``columns`` by rowid (a searched table's default facets)."""
@@ -288,12 +324,12 @@ class CountedColumnFacet(ColumnFacet):
             found = {c: counts.facet(self.table, c, where, params, limit) or [] for c, _ in configs}
             return [await self.result(c, source, found[c]) for c, source in configs], []
         codes = counts.codes.get(self.table or "") if counts else None
-        fts = self.searched_only()
-        if codes and fts and all(c in codes.columns for c, _ in configs):
-            rowids = await self.search_rowids(fts, self.request.args["_search"])
-            found = {c: codes.facet(c, rowids, limit) for c, _ in configs}
-            counts.status[self.table]["searches"] += 1
-            return [await self.result(c, source, found[c]) for c, source in configs], []
+        if codes and all(c in codes.columns for c, _ in configs):
+            rowids = await self.search_rowids()
+            if rowids is not None:
+                found = {c: codes.facet(c, rowids, limit) for c, _ in configs}
+                counts.status[self.table]["searches"] += 1
+                return [await self.result(c, source, found[c]) for c, source in configs], []
         real = await self.ds.get_database(self.database).table_columns(self.table)
         if len({c for c, _ in configs}) < 2 or any(c not in real for c, _ in configs):
             return await super().facet_results()  # Datasette's own facet (and its errors)
@@ -322,16 +358,21 @@ class CountedColumnFacet(ColumnFacet):
                 return None  # a filter, _where, _next (Datasette's facets then start at it), ...
         return str(searched[self.table])
 
-    async def search_rowids(self, fts: str, search: str) -> np.ndarray:
-        """The rowids the FTS index matches for ``search`` (the bigram ``escape_fts``).
+    async def search_rowids(self) -> np.ndarray | None:
+        """The rowids of the page's rows if it is a search the codes can answer, else None.
 
-        Read by the search's filter already (``table_search.py`` leaves them in
-        the request), or else read here.
+        The search's filter (``table_search.py``) leaves them in the request when
+        it read them (a first page whose column filters are all on counted
+        columns); a page whose only filter is the search reads them here.
         """
+        search = self.request.args.get("_search")
         matches = self.request.scope.get(SEARCH_MATCHES)
         if matches is not None and matches[:2] == (self.table, search):
             found: np.ndarray = matches[2]
             return found
+        fts = self.searched_only()
+        if fts is None:
+            return None
         fts_sql = escape_sqlite(fts)  # the FTS table named in metadata.yaml
         sql = f"select rowid from {fts_sql} where {fts_sql} match escape_fts(:search)"
 

@@ -34,11 +34,14 @@ leaves them alone). The filter is Datasette's (the same clause, the bigram
   ``_shape=array``), since Datasette would count the streamed clause.
 - **A sorted search reads its matches once** where ``facet_counts.py`` keeps
   the table's default facet values by rowid (``reports``): the filter reads
-  every matching rowid from the index (one ``group_concat``), their number is
-  the count, the first page of the sort (``year``) is chosen from the
-  matches' values in memory (``rowid in (:search_r0, …)``: 26 rows read, not
-  every match), and the facets count the same rowids' codes. Only on a first
-  page whose facets are all such codes; other pages take the plain filter.
+  every matching rowid from the index (one ``group_concat``) and keeps those
+  that pass the page's column filters, if all are on those columns (each
+  filter's values found by Datasette's own clause run on the facet counts
+  table, which has the table's column types). Their number is the count, the
+  first page of the sort (``year``) is chosen from their values in memory
+  (``rowid in (:search_r0, …)``: 26 rows read, not every match), and the
+  facets count the same rowids' codes. Only on a first page whose facets are
+  all such codes; other pages take the plain filter.
 
 CSV is left the plain filter: Datasette's CSV stream asks for its pages with
 a cursor and page size that are not in the query string.
@@ -276,21 +279,40 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             limit = int(page.limit)
             subquery += f" order by rowid limit {limit}"
         clause = f"rowid in ({subquery})"
+        counts = getattr(datasette, "xxgk_facet_counts", None)
         codes = row_codes(datasette, table)
-        if not whole and page is None and counted and codes and not request.args.get("_next"):
-            # Read the matches once: their number is the count, and the sorted first page
-            # and the facets (facet_counts.py) come from the rowids and their codes.
+        coded = filter_args(request.args)
+        if (
+            not whole
+            and page is None
+            and codes
+            and "_where" not in request.args
+            and not request.args.get("_next")
+            and all(key.rsplit("__", 1)[0] in codes.columns for key, _ in coded)
+        ):
+            # Read the matches once: their number (of those passing the column filters,
+            # all on columns whose values are in memory) is the count, and the sorted
+            # first page and the facets (facet_counts.py) come from their rowids and codes.
             db = datasette.get_database(database)
             rowids = await matching_rowids(db, fts, search)
-            request.scope[MATCHES] = (table, search, rowids)
-            known = len(rowids)
-            first = first_page(datasette, request, database, table, codes, rowids)
-            if first is not None:
-                marks = ", ".join(f":search_r{i}" for i in range(len(first)))
-                clause = f"rowid in ({marks})" if marks else "0"
-                params.update({f"search_r{i}": rowid for i, rowid in enumerate(first)})
+            for key, value in coded:
+                allowed = counts.allowed(table, key, value)
+                if allowed is None:
+                    break
+                rowids = rowids[np.isin(codes.column(key.rsplit("__", 1)[0], rowids), allowed)]
+            else:
+                request.scope[MATCHES] = (table, search, rowids)
+                known = len(rowids)
+                counted = True
+                first = first_page(datasette, request, database, table, codes, rowids)
+                if first is not None:
+                    marks = ", ".join(f":search_r{i}" for i in range(len(first)))
+                    clause = f"rowid in ({marks})" if marks else "0"
+                    params.update({f"search_r{i}": rowid for i, rowid in enumerate(first)})
         if counted:
-            count_sql = f"select count(*) from {table_sql} where {clause} "
+            # Datasette's count statement: its column filters' clauses, then this one.
+            where = " and ".join([*Filters(sorted(coded)).build_where_clauses(table)[0], clause])
+            count_sql = f"select count(*) from {table_sql} where {where} "
             DECLARED.set(IndexCount(database, count_sql, search, fts, known))
         return FilterArguments([clause], params, [f'search matches "{search}"'], {"search": search})
 

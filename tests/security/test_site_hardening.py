@@ -177,7 +177,7 @@ SAFE_FRAGMENTS = {
     ("table_search.py", "table_sql"): "escape_sqlite() of the searched table (from the config)",
     ("table_search.py", "filters"): "Datasette's own filter clauses (values bound, renamed)",
     ("table_search.py", "limit"): "an int: the page size + 1",
-    ("table_search.py", "clause"): "'rowid in (' + the subquery or bound :search_rN marks + ')'",
+    ("table_search.py", "where"): "Datasette's column filter clauses, then the filter's own",
     ("facet_counts.py", "fts_sql"): "escape_sqlite() of an FTS table named in metadata.yaml",
 }
 

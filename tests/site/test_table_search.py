@@ -21,6 +21,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
+from archive.bigram import fts_query
 from tests.site.conftest import SiteData
 
 pytestmark = pytest.mark.slow
@@ -218,20 +219,54 @@ def test_report_search_count_and_pages(
     assert any(len(like_scan_reports(site_data, t)) > 25 for t in report_terms(site_data))
 
 
-def test_report_search_with_a_filter_is_counted_by_datasette(
-    client: httpx.Client, site_data: SiteData
-) -> None:
-    expected = like_scan_reports(site_data, "人民政府")
-    year = expected[0][0]
-    before = counts_from_index(client)
-    data = client.get(f"/archive/reports.json?_search={quote('人民政府')}&year={year}").json()
-    assert data["filtered_table_rows_count"] == sum(y == year for y, _ in expected) > 0
-    assert counts_from_index(client) == before
+def test_report_search_with_column_filters(client: httpx.Client, site_data: SiteData) -> None:
+    """Filters on the columns held in memory are applied to the matches' codes; others are SQL."""
+    with site_data.connect() as conn:
+        conn.create_function("escape_fts", 1, fts_query)
+        year, province, level = conn.execute(
+            "select year, province, level from reports where province is not null"
+            " group by 1, 2, 3 order by count(*) desc limit 1"
+        ).fetchone()
+    search = "rowid in (select rowid from reports_fts where reports_fts match escape_fts(:t))"
+    cases = [  # (query string, Datasette's WHERE for it, from the codes?)
+        (f"year={year}", "year = :a", {"a": year}, True),
+        (f"year__gt={year - 2}&level__not={level}", "year > :a and level != :b",
+         {"a": year - 2, "b": level}, True),
+        (f"province={quote(province)}&level={level}", "province = :a and level = :b",
+         {"a": province, "b": level}, True),
+        ("province__isnull=1", "province is null", {}, True),
+        (f"level__in={level},nowhere", "level in (:a, 'nowhere')", {"a": level}, True),
+        ("year=not-a-year", "year = 'not-a-year'", {}, True),
+        (f"year={year}&body_id__notnull=1", "year = :a and body_id is not null", {"a": year}, False),
+    ]  # fmt: skip
+    nonempty = 0
+    for term in ("人民政府", "局", "年度"):
+        for qs, where, params, coded in cases:
+            with site_data.connect() as conn:
+                conn.create_function("escape_fts", 1, fts_query)
+                expected = conn.execute(
+                    f"select year, id from reports where {where} and {search}"
+                    " order by year desc, id",
+                    {**params, "t": term},
+                ).fetchall()
+            before = counts_from_index(client)
+            data = client.get(f"/archive/reports.json?_search={quote(term)}&{qs}&_size=3").json()
+            assert data["filtered_table_rows_count"] == len(expected), (term, qs)
+            assert counts_from_index(client) == before + coded, (term, qs)
+            assert (":search_r0" in data["query"]["sql"]) == (coded and bool(expected)), (term, qs)
+            years = [row[data["columns"].index("year")] for row in data["rows"]]
+            assert years == [y for y, _ in expected][:3], (term, qs)
+            year_facet = {r["value"]: r["count"] for r in data["facet_results"]["year"]["results"]}
+            assert sum(year_facet.values()) == len(expected), (term, qs)
+            nonempty += len(expected) > 3
+    assert nonempty >= 10
     sorted_by = client.get(
         f"/archive/reports.json?_search={quote('人民政府')}&_sort=body_name&_shape=array&_size=max"
     ).json()
-    assert sorted(r["id"] for r in sorted_by) == sorted(i for _, i in expected)
     assert [r["body_name"] for r in sorted_by] == sorted(r["body_name"] for r in sorted_by)
+    assert sorted(r["id"] for r in sorted_by) == sorted(
+        i for _, i in like_scan_reports(site_data, "人民政府")
+    )
 
 
 def test_the_reports_search_box_keeps_the_count(client: httpx.Client) -> None:
