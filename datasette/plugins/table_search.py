@@ -86,9 +86,9 @@ class IndexCount(NamedTuple):
     """The statement Datasette counts a search page with, and the index count that answers it."""
 
     database: str
-    count_sql: (
-        str  # ``select count(*) from <table> where <the search clause> ``, as Datasette builds it
-    )
+    # ``select count(*) from <table> where <column filters and> <the search clause> ``,
+    # exactly as Datasette builds it for the page.
+    count_sql: str
     search: str
     fts: str
     value: int | None  # known already (the matches were read), or None: count on the index
@@ -203,7 +203,11 @@ def first_page(
     Only for a sort on a numeric column whose values are in memory (``year``),
     else None. Datasette orders the page by the sort alone (NULLs last when
     descending, first when ascending), so these are the rows its query would
-    return (ties broken by rowid).
+    return (ties broken by rowid). Its next page continues after the last row
+    shown in (sort, primary key) order; rowids follow report ids (the build
+    writes reports in id order), and SQLite, reading these rows by rowid,
+    keeps ties in that order, so the pages follow on (checked on the 700k
+    archive; Datasette's own first page has no such tie-breaker).
 
     The page's facets are computed over its WHERE clause, which then holds only
     these rows: so only when every facet asked is one the codes answer from all
