@@ -529,6 +529,7 @@ class ArchiveWriter:
         file while the child indexes text; then the child's file gets every table of it."""
         phases = self.phases
         self.flush()
+        self.search.close_input()
         with timed(phases, "indexes"):
             create_indexes(self.conn, OWN_TABLES)
         with timed(phases, "cross-report checks (X_CARRY) and summaries"):
@@ -718,6 +719,10 @@ def write_archive(
                 add_warnings(writer, sha, report_id, prepared)
                 body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
+
+        # Every report is written: the search process indexes while this one goes on.
+        writer.flush()
+        writer.search.close_input()
 
         # Warnings of the other parsed documents (the chosen ones' were written above).
         others = [
