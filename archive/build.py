@@ -371,7 +371,7 @@ def has_report_content(summary: dict[str, Any]) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.cache  # one entry per organisation: a bounded cache would cycle at 100k bodies
 def _body(
     organization: str | None, source: Source | None
 ) -> tuple[str, str, str | None, str | None, str | None]:
