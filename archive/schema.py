@@ -195,9 +195,11 @@ REPORT_CONTEXT = (
 )
 # Facets and filters people use: a year first, then a province, level or template.
 # Year-first pairs make "facet by X within a year" a covering range scan; the
-# X-first pairs serve the unfiltered facets and filters on X alone.
+# X-first pairs serve the unfiltered facets and filters on X alone. A year, a
+# province and a level together (the county bureaus of one province) are one
+# seek: counting them read ~20k rows (60 ms at 700k) through (year, level).
 CONTEXT_INDEXES: tuple[tuple[str, ...], ...] = (
-    ("year", "province"),
+    ("year", "province", "level"),
     ("year", "level"),
     ("year", "template"),
     ("province", "year"),
