@@ -524,12 +524,16 @@ class ArchiveWriter:
                 rows.clear()
         self.pending = 0
 
+    def reports_done(self) -> None:
+        """Every report is added: the child gets the end of its input and indexes meanwhile."""
+        self.flush()
+        self.search.close_input()
+
     def finish(self, info: dict[str, Any], stage: Callable[[Path], Any] | None = None) -> None:
         """Indexes, X_CARRY, summaries and ``stage`` (the across-report tables) in the side
         file while the child indexes text; then the child's file gets every table of it."""
         phases = self.phases
-        self.flush()
-        self.search.close_input()
+        self.reports_done()
         with timed(phases, "indexes"):
             create_indexes(self.conn, OWN_TABLES)
         with timed(phases, "cross-report checks (X_CARRY) and summaries"):
@@ -720,9 +724,7 @@ def write_archive(
                 body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
 
-        # Every report is written: the search process indexes while this one goes on.
-        writer.flush()
-        writer.search.close_input()
+        writer.reports_done()  # the search process indexes while this one goes on
 
         # Warnings of the other parsed documents (the chosen ones' were written above).
         others = [

@@ -279,6 +279,5 @@ class SearchWriter:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
-        if not self._send.closed:
-            self._send.close()
+        self._send.close()
         self._result.close()
