@@ -57,7 +57,7 @@ class Table:
     zh: str
     pk: tuple[str, ...]
     columns: tuple[Column, ...]
-    indexes: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()  # column names; "year DESC" for a descending one
     unique_indexes: tuple[tuple[str, ...], ...] = ()
     foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, other table, other column)
     label_column: str | None = None
@@ -401,6 +401,9 @@ REPORTS = Table(
         ("checks_failing_count", "year"),
         # A year's reports in the order the failure lists print them (reports_failing_checks).
         ("year", "province", "body_name"),
+        # The table's default sort (year, newest first) in the order its pages follow:
+        # ties by key (datasette/plugins/sorted_paging.py), so a page reads only its rows.
+        ("year DESC", "id"),
     ),
     unique_indexes=(),
     foreign_keys=(("body_id", "bodies", "id"), ("document_sha256", "documents", "sha256")),
@@ -413,7 +416,12 @@ REQUESTS = Table(
     "表三 收到和处理政府信息公开申请情况（每份报告一行）",
     ("report_id",),
     (*REPORT_CONTEXT, *REQUEST_VALUE_COLUMNS),
-    indexes=(*CONTEXT_INDEXES, ("new_received__total",), ("total__total",)),
+    indexes=(
+        *CONTEXT_INDEXES,
+        ("new_received__total",),
+        ("total__total",),
+        ("year DESC", "report_id"),  # the default sort, ties by key (as on reports)
+    ),
     foreign_keys=(("report_id", "reports", "id"), ("body_id", "bodies", "id")),
 )
 
@@ -423,7 +431,7 @@ REVIEW_LITIGATION = Table(
     "表四 行政复议、行政诉讼情况（每份报告一行）",
     ("report_id",),
     (*REPORT_CONTEXT, *REVIEW_VALUE_COLUMNS),
-    indexes=CONTEXT_INDEXES,
+    indexes=(*CONTEXT_INDEXES, ("year DESC", "report_id")),  # the default sort (as on reports)
     foreign_keys=(("report_id", "reports", "id"), ("body_id", "bodies", "id")),
 )
 
@@ -452,7 +460,13 @@ PROACTIVE = Table(
         C("amount_unit", "TEXT", "Unit found (元, 万元)", "金额单位"),
         C("amount_yuan", "REAL", "Amount in yuan (NULL when the unit is unknown)", "金额（元）"),
     ),
-    indexes=(("year", "base_row"), ("province", "year"), ("level", "year"), ("base_row",)),
+    indexes=(
+        ("year", "base_row"),
+        ("province", "year"),
+        ("level", "year"),
+        ("base_row",),
+        ("year DESC", "report_id", "row_key"),  # the default sort (as on reports)
+    ),
     foreign_keys=(("report_id", "reports", "id"),),
 )
 
@@ -734,11 +748,15 @@ def create_index_sql(table: Table) -> list[str]:
     statements = []
     for unique, groups in ((False, table.indexes), (True, table.unique_indexes)):
         for cols in groups:
-            name = f"idx_{table.name}_{'_'.join(cols)}"
+            # "year DESC": a column the index keeps in descending order.
+            name = f"idx_{table.name}_{'_'.join(c.replace(' DESC', '_desc') for c in cols)}"
             kind = "UNIQUE INDEX" if unique else "INDEX"
             statements.append(
                 f"CREATE {kind} [{name}] ON [{table.name}] ("
-                + ", ".join(f"[{c}]" for c in cols)
+                + ", ".join(
+                    f"[{c.removesuffix(' DESC')}]" + (" DESC" if c.endswith(" DESC") else "")
+                    for c in cols
+                )
                 + ")"
             )
     return statements

@@ -1,0 +1,134 @@
+"""Paging a sorted table shows every row once, in (sort, primary key) order.
+
+Datasette 0.65.5 orders a sorted table's first page by the sort column alone
+and every later page by the sort and then the primary key, after the last row
+shown. When a page boundary falls inside a run of equal values, the first
+page's rows of that value are whichever the query plan met first, and the
+second page continues from the last of them in key order: rows are shown twice
+or never. ``datasette/plugins/sorted_paging.py`` gives the first page the
+same tie-breaker.
+
+Each case follows ``next`` from the first page to the last with a page size
+that puts a boundary inside a tie, and compares the keys shown with a full
+``ORDER BY <sort>, <key>`` scan of the database file.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from urllib.parse import quote
+
+import httpx
+import pytest
+from lxml import html as lxml_html
+
+from tests.site.conftest import SiteData
+
+pytestmark = pytest.mark.slow
+
+# (table, sort argument or "" for the table's default sort from metadata.yaml, column, descending)
+CASES = [
+    ("reports", "", "year", True),  # the default view: sort_desc: year
+    ("reports", "_sort=year", "year", False),
+    ("reports", "_sort_desc=province", "province", True),
+    ("reports", "_sort=level", "level", False),
+    ("reports", "_sort_desc=template", "template", True),
+    ("reports", "_sort_desc=checks_failing_count", "checks_failing_count", True),
+    ("requests", "", "year", True),
+    ("requests", "_sort=province", "province", False),
+    ("review_litigation", "", "year", True),
+    ("review_litigation", "_sort_desc=level", "level", True),
+    ("proactive", "", "year", True),  # a compound key: (report_id, row_key)
+    ("proactive", "_sort=base_row", "base_row", False),
+    ("sections", "_sort_desc=section", "section", True),
+    ("bodies", "_sort=level", "level", False),
+    ("failed_checks", "_sort_desc=check_id", "check_id", True),
+    ("documents", "_sort=format", "format", False),
+]
+SIZES = (2, 3, 5)
+
+
+def keys_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The table's primary key columns, or ``rowid`` for a table without one (as Datasette)."""
+    info = conn.execute(f"pragma table_info([{table}])").fetchall()
+    pks = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
+    return pks or ["rowid"]
+
+
+def full_scan(
+    site_data: SiteData, table: str, column: str, descending: bool
+) -> tuple[list[str], list[tuple[object, tuple[object, ...]]]]:
+    """The key columns, and (sort value, key) of every row in ``ORDER BY column, key`` order."""
+    with site_data.connect() as conn:
+        keys = keys_of(conn, table)
+        key_sql = ", ".join(f"[{k}]" for k in keys)
+        direction = "desc" if descending else ""
+        rows = conn.execute(
+            f"select [{column}], {key_sql} from [{table}] order by [{column}] {direction}, {key_sql}"
+        ).fetchall()
+    return keys, [(row[0], tuple(row[1:])) for row in rows]
+
+
+def splits_a_tie(order: list[tuple[object, tuple[object, ...]]], size: int) -> bool:
+    """True if some page boundary of ``size`` rows falls between two rows of one sort value."""
+    return any(order[i - 1][0] == order[i][0] for i in range(size, len(order), size))
+
+
+def page_size_for(order: list[tuple[object, tuple[object, ...]]]) -> int:
+    sizes = [size for size in SIZES if splits_a_tie(order, size)]
+    assert sizes, "no page size puts a boundary inside a tie: the case cannot fail"
+    return sizes[0]
+
+
+def shown_in_json(client: httpx.Client, path: str, keys: list[str]) -> list[tuple[object, ...]]:
+    """The keys of every row on the page at ``path`` and on the pages "next" leads to."""
+    shown: list[tuple[object, ...]] = []
+    while path:
+        data = client.get(path).json()
+        assert "rows" in data, (path, data)
+        index = [data["columns"].index(k) for k in keys]
+        shown += [tuple(row[i] for i in index) for row in data["rows"]]
+        path = data["next_url"]
+    return shown
+
+
+@pytest.mark.parametrize(("table", "sort", "column", "descending"), CASES)
+def test_json_pages_follow_the_sort_then_the_key(
+    client: httpx.Client,
+    site_data: SiteData,
+    table: str,
+    sort: str,
+    column: str,
+    descending: bool,
+) -> None:
+    keys, order = full_scan(site_data, table, column, descending)
+    size = page_size_for(order)
+    query = "&".join(part for part in (sort, f"_size={size}", "_nocount=1") if part)
+    columns = f"&_col={quote(column)}" if column not in keys else ""
+    shown = shown_in_json(client, f"/archive/{table}.json?{query}{columns}", keys)
+    assert len(shown) == len(set(shown)), f"{table}?{query}: rows shown twice"
+    assert shown == [key for _, key in order], f"{table}?{query}"
+
+
+def test_the_default_sort_is_the_metadata_one(client: httpx.Client) -> None:
+    """The cases with no sort argument test what the metadata says they test."""
+    for table in ("reports", "requests", "review_litigation", "proactive"):
+        sql = client.get(f"/archive/{table}.json?_size=1").json()["query"]["sql"]
+        assert re.search(r"order by year desc\b", sql), (table, sql)
+
+
+def test_html_pages_follow_the_sort_then_the_key(client: httpx.Client, site_data: SiteData) -> None:
+    """The table page a journalist reads: "Next page" from the default view to the last page."""
+    _, order = full_scan(site_data, "reports", "year", True)
+    size = page_size_for(order)
+    path: str | None = f"/archive/reports?_size={size}"
+    shown: list[str] = []
+    while path:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = lxml_html.fromstring(response.text)
+        shown += [cell.text_content().strip() for cell in page.cssselect("td.col-id")]
+        links = [a.get("href") for a in page.cssselect("a") if a.text_content() == "Next page"]
+        path = links[0] if links else None
+    assert shown == [str(key[0]) for _, key in order]
