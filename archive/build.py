@@ -24,11 +24,13 @@ state of its own; only parsing is incremental.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -853,6 +855,26 @@ def document_row(
 # --- the whole build -----------------------------------------------------------------------
 
 
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off while the build runs, run once afterwards.
+
+    The build holds millions of long-lived objects (documents, parse outcomes,
+    assignments) and makes almost no reference cycles, but every few thousand
+    allocations the collector walks the young objects and, as they pile up,
+    all of them again: loading 700k parse outcomes took 47.6 CPU-s with it and
+    24.4 without.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
+
+
 def build(
     data_dir: Path,
     from_dirs: Iterable[Path] = (),
@@ -870,7 +892,7 @@ def build(
     phases: Phases = {}
     clock = PhaseClock(phases)
     clock.switch("collect documents")
-    with build_lock(data_dir):
+    with build_lock(data_dir), without_cycle_collection():
         captures = ledger_captures(data_dir) if use_ledger else []
         docs = merge_documents(
             documents_from_captures(captures),
