@@ -48,7 +48,7 @@ from archive.build_state import BuildState, Outcome, ParseResult
 from archive.ledger import DOCUMENT_KINDS
 from archive.phase_clock import PhaseClock, Phases, timed
 from archive.regions import province_from_code
-from archive.rows import Prepared, Provenance, ReportContext, assemble
+from archive.rows import Prepared, Provenance, ReportContext, assemble, unpack_sections
 from archive.store import RawStore
 
 # Which format's reading is preferred when two documents of a report parse equally well.
@@ -500,7 +500,10 @@ class ArchiveWriter:
         rows = assemble(prepared, ctx, prov)
         self.report_rowid += 1
         self.add("reports", (self.report_rowid, *rows.report))
-        self.search.add_report(self.report_rowid, ctx.values(), prepared.title, sections)
+        # Decompressed here: this process waits for the child in this phase, not the reverse.
+        self.search.add_report(
+            self.report_rowid, ctx.values(), prepared.title, unpack_sections(sections)
+        )
         if rows.requests is not None:
             self.add("requests", rows.requests)
         if rows.review_litigation is not None:

@@ -111,10 +111,16 @@ def _cell(rows: dict[str, Sequence[Any]], key: str, index: int) -> Any:
 
 
 # Bump when ``Prepared``'s layout or content changes: cached preparations are then redone.
-PREPARED_VERSION = "3"
+PREPARED_VERSION = "4"
 
 # One ``sections`` row before its context: (section, heading, text, bigram index text).
 SectionRow = tuple[str, str, str, str]
+
+# The same row as the parse cache stores it and the search process inserts it:
+# (section, heading, text as UTF-8, its length in characters, index text as UTF-8).
+# Bytes bind to SQLite without being decoded into Python strings and encoded
+# back (``search_writer`` casts the text to TEXT; FTS5 reads bytes as text).
+StoredSection = tuple[str, str, bytes, int, bytes]
 
 
 @dataclass
@@ -158,14 +164,34 @@ def prepare_sections(record: dict[str, Any]) -> list[SectionRow]:
 
 
 def dump_sections(sections: list[SectionRow]) -> bytes:
-    # Level 6: written once, read by every build (−15 % bytes and −20 % decompression
-    # time against level 1 on the benchmark's sections).
-    return zlib.compress(marshal.dumps(sections), 6)
+    """The sections as the parse cache keeps them: ``StoredSection`` tuples, compressed.
+
+    Level 6: written once, read by every build (−15 % bytes and −20 % decompression
+    time against level 1 on the benchmark's sections).
+    """
+    stored = [
+        (key, heading, text.encode(), len(text), index.encode())
+        for key, heading, text, index in sections
+    ]
+    return zlib.compress(marshal.dumps(stored), 6)
+
+
+def unpack_sections(blob: bytes) -> bytes:
+    """``dump_sections``'s output decompressed: what the search process reads (``read_stored``)."""
+    return zlib.decompress(blob)
+
+
+def read_stored(unpacked: bytes) -> list[StoredSection]:
+    stored: list[StoredSection] = marshal.loads(unpacked)
+    return stored
 
 
 def load_sections(blob: bytes) -> list[SectionRow]:
-    sections: list[SectionRow] = marshal.loads(zlib.decompress(blob))
-    return sections
+    """``dump_sections``'s output as ``SectionRow`` strings again."""
+    return [
+        (key, heading, text.decode(), index.decode())
+        for key, heading, text, _, index in read_stored(unpack_sections(blob))
+    ]
 
 
 def prepare(record: dict[str, Any]) -> Prepared:

@@ -10,9 +10,10 @@ tables into the child's file (``build.copy_tables``). The sections and the FTS
 index are most of the bytes and are never copied.
 
 The parent sends, per report, its rowid, its context and its sections as the
-parse cache holds them (``rows.dump_sections``: zlib-compressed, with the
-bigram text), in batches over a pipe. It never decodes the texts itself; the
-child does, numbers the sections in the order it receives them and computes the
+parse cache holds them, decompressed (``rows.unpack_sections``: the texts and
+their bigram text as UTF-8 bytes), in batches over a pipe. Neither process
+decodes the texts: the child unmarshals the rows and binds the bytes as they
+are, numbers the sections in the order it receives them and computes the
 bigram text of titles and body names. If the parent dies, the child's pipe
 closes and it stops; if the child fails, the parent gets its error when it
 sends the next batch or finishes.
@@ -34,7 +35,7 @@ from typing import Any
 
 from archive import bigram, publish, schema
 from archive.phase_clock import PhaseClock, Phases
-from archive.rows import load_sections
+from archive.rows import read_stored
 
 # The tables the child writes (every other table is the parent's).
 SECTIONS_TABLE = "sections"
@@ -60,11 +61,13 @@ BULK_PRAGMAS = (
 FTS_HASHSIZE = 1024 * 1024 * 1024
 FTS_DEFAULT_HASHSIZE = 1024 * 1024
 
+# The section text arrives as UTF-8 bytes (``rows.StoredSection``): cast, it is
+# stored as TEXT without a round trip through a Python string.
 _SECTIONS_INSERT = (
     f"INSERT INTO [{SECTIONS_TABLE}] ("
     + ", ".join(f"[{c}]" for c in schema.SECTIONS.column_names)
     + ") VALUES ("
-    + ", ".join("?" * len(schema.SECTIONS.column_names))
+    + ", ".join("CAST(? AS TEXT)" if c == "text" else "?" for c in schema.SECTIONS.column_names)
     + ")"
 )
 
@@ -117,11 +120,11 @@ def _write(path: Path, rows: Connection) -> Phases:
         if batch is None:
             break
         sections: list[tuple[Any, ...]] = []
-        index_texts: list[tuple[int, str]] = []
+        index_texts: list[tuple[int, bytes]] = []
         for _, context, _, blob in batch:
-            for section, heading, text, index_text in load_sections(blob):
+            for section, heading, text, chars, index_text in read_stored(blob):
                 section_id += 1
-                sections.append((section_id, *context, section, heading, text, len(text)))
+                sections.append((section_id, *context, section, heading, text, chars))
                 index_texts.append((section_id, index_text))
         conn.executemany(_SECTIONS_INSERT, sections)
         conn.executemany("INSERT INTO sections_fts (rowid, text) VALUES (?, ?)", index_texts)
