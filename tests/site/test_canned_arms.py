@@ -5,7 +5,8 @@ in ``metadata.yaml`` as a UNION ALL of two arms (all provinces / one province),
 so that SQLite plans each on its own index. Each is asked over HTTP for every
 year and province (and level) of the built archive and compared with the
 plain single-query form below, run on the same file: the same rows, in the
-same order of the sort keys.
+same order of the sort keys. ``not_published`` (a planner hint, a tie-breaker in
+its order) is compared with its plain form the same way.
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ PLAIN = {
            where year = :year and (:province = '' or province = :province) and suits > 0
            order by suits desc, suits_corrected desc limit 100""",
         ("suits", "suits_corrected"),
+    ),
+    "not_published": (
+        """select b.id as body_id, b.name, b.province, b.level, b.first_year, b.last_year,
+             b.reports
+           from bodies b
+           where not exists (
+               select 1 from reports r where r.body_id = b.id and r.year = :year)
+             and (:province = '' or b.province = :province)
+           order by b.province, b.level, b.name
+           limit 1000""",
+        ("province", "level", "name"),
     ),
 }
 
