@@ -115,6 +115,22 @@ def test_facets_equal_datasettes_own(client: httpx.Client, site_data: SiteData, 
     assert small["year"][-1] == ("truncated", True)
 
 
+def test_later_pages_have_the_first_pages_facets(client: httpx.Client, site_data: SiteData) -> None:
+    """A later page shows its filter's facets, from the counts (Datasette's count its cursor on)."""
+    pages = 0
+    for qs, where, params in cases(site_data):
+        first = client.get(f"/archive/reports.json?{qs}&_size=2").json()
+        if not first.get("next_url"):
+            continue
+        before = counted(client, "reports")["answered"]
+        assert shown(client, first["next_url"]) == datasettes_facets(
+            site_data, "reports", where, params
+        ), qs
+        assert counted(client, "reports")["answered"] > before, f"{qs}: not from the counts"
+        pages += 1
+    assert pages >= 5
+
+
 def test_search_pages_facets_equal_datasettes_own(
     client: httpx.Client, site_data: SiteData
 ) -> None:
