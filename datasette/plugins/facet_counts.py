@@ -109,6 +109,7 @@ class RowCodes:
         rowids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         self.codes = np.full((int(rowids.max(initial=0)) + 1, len(columns)), -1, dtype=np.int32)
         self.index: list[dict[Any, int]] = []  # per column: value → code
+        self.rowids_follow_key = False  # set by FacetCounts.load_codes
         for i, known in enumerate(self.values):
             index: dict[Any, int] = {}
             self.index.append(index)
@@ -141,6 +142,30 @@ class RowCodes:
         found = [(self.values[i][c], int(n)) for c, n in enumerate(counts.tolist()) if n]
         found.sort(key=lambda vn: (-vn[1], sqlite_order(vn[0])))
         return found[:limit]
+
+
+def rowids_follow_key(source: sqlite3.Connection, table: str) -> bool:
+    """True if the table's rows in rowid order are in primary key order (one-column key).
+
+    ``table_search.py`` picks a search's first page by (sort, rowid), and
+    Datasette continues from its last row in (sort, key) order: the two agree
+    only if this holds (the build writes ``reports`` in id order).
+    """
+    table_sql = escape_sqlite(table)  # a searched table named in metadata.yaml
+    info = source.execute(f"pragma table_info({table_sql})").fetchall()
+    keys = [row[1] for row in info if row[5]]
+    if len(keys) != 1:
+        return not keys  # no key: Datasette's key is the rowid
+    key = escape_sqlite(keys[0])  # the table's primary key column
+    before = None
+    try:
+        for (value,) in source.execute(f"select {key} from {table_sql} order by rowid"):
+            if before is not None and not before < value:
+                return False
+            before = value
+    except TypeError:  # values of different types: not worth ordering here
+        return False
+    return True
 
 
 class FacetCounts:
@@ -218,9 +243,12 @@ class FacetCounts:
         if rows and max(row[0] for row in rows) > 2 * len(rows) + 1000:
             self.status[table]["rowid_codes"] = "rowids too sparse"
             return
-        self.codes[table] = RowCodes(columns, rows)
+        self.codes[table] = codes = RowCodes(columns, rows)
+        codes.rowids_follow_key = rowids_follow_key(source, table)
         self.status[table].update(
-            searches=0, rowid_codes_seconds=round(time.perf_counter() - started, 3)
+            searches=0,
+            rowid_codes_seconds=round(time.perf_counter() - started, 3),
+            rowids_follow_key=codes.rowids_follow_key,
         )
 
     def count_all(

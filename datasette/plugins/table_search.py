@@ -206,8 +206,9 @@ def first_page(
     return (ties broken by rowid). Its next page continues after the last row
     shown in (sort, primary key) order; rowids follow report ids (the build
     writes reports in id order), and SQLite, reading these rows by rowid,
-    keeps ties in that order, so the pages follow on (checked on the 700k
-    archive; Datasette's own first page has no such tie-breaker).
+    keeps ties in that order, so the pages follow on. The facet counts check
+    at startup that rowids follow the key (``rowids_follow_key``); if they do
+    not, None: the page is Datasette's, ties broken by ``sorted_paging.py``.
 
     The page's facets are computed over its WHERE clause, which then holds only
     these rows: so only when every facet asked is one the codes answer from all
@@ -228,7 +229,7 @@ def first_page(
             metadata.get("sort_desc") or metadata.get("sort"),
             bool(metadata.get("sort_desc")),
         )
-    if column not in codes.columns:
+    if column not in codes.columns or not codes.rowids_follow_key:
         return None
     values = codes.values[codes.columns.index(column)]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):

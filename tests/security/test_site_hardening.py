@@ -179,6 +179,8 @@ SAFE_FRAGMENTS = {
     ("table_search.py", "limit"): "an int: the page size + 1",
     ("table_search.py", "where"): "Datasette's column filter clauses, then the filter's own",
     ("facet_counts.py", "fts_sql"): "escape_sqlite() of an FTS table named in metadata.yaml",
+    ("facet_counts.py", "table_sql"): "escape_sqlite() of a searched table named in metadata.yaml",
+    ("facet_counts.py", "key"): "escape_sqlite() of that table's primary key column",
     ("sorted_paging.py", "table"): "escape_sqlite() of the page's table (matched, not run)",
     ("sorted_paging.py", "sort"): "re.escape() of the ORDER BY below (a regex, not SQL)",
     ("sorted_paging.py", "head"): "Datasette's own page SQL up to its ORDER BY (values bound)",

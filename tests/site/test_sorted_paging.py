@@ -16,14 +16,19 @@ that puts a boundary inside a tie, and compares the keys shown with a full
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
+import time
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from lxml import html as lxml_html
 
+from archive.site import running_site
 from tests.site.conftest import SiteData
+from tests.site.test_table_search import like_scan_reports
 
 pytestmark = pytest.mark.slow
 
@@ -132,3 +137,55 @@ def test_html_pages_follow_the_sort_then_the_key(client: httpx.Client, site_data
         links = [a.get("href") for a in page.cssselect("a") if a.text_content() == "Next page"]
         path = links[0] if links else None
     assert shown == [str(key[0]) for _, key in order]
+
+
+def test_search_pages_follow_the_sort_then_the_key(
+    client: httpx.Client, site_data: SiteData, tmp_path: Path
+) -> None:
+    """A search of the year-sorted reports pages in (year desc, id) order, even if rowids do not.
+
+    ``table_search.py`` picks the first page of a search by (year, rowid), which
+    is (year, id) only because the build writes reports in id order. On a copy
+    of the archive where two reports of one year, around a page boundary,
+    trade rowids, the site must notice and page by the key.
+    """
+    term = "人民政府"
+    order = sorted(
+        like_scan_reports(site_data, term), key=lambda year_id: (-year_id[0], year_id[1])
+    )
+    # The first page's boundary inside a run of three reports of one year: that page
+    # is picked with one row to spare (page size + 1), so the rows that trade rowids
+    # are its last and the one after the spare.
+    size = boundary = next(
+        i for i in range(2, len(order) - 1) if order[i - 1][0] == order[i + 1][0]
+    )
+    path = f"/archive/reports.json?_search={quote(term)}&_size={size}&_col=year"
+    expected = [(report_id,) for _, report_id in order]
+    assert shown_in_json(client, path, ["id"]) == expected
+    while not client.get("/-/facet-counts.json").json().get("done"):
+        time.sleep(0.2)
+    # The archive as built: the first page is picked from the matches in memory.
+    assert client.get("/-/facet-counts.json").json()["tables"]["reports"]["rowids_follow_key"]
+    assert ":search_r0" in client.get(path).json()["query"]["sql"]
+    last, following = order[boundary - 1][1], order[boundary + 1][1]
+    copy = tmp_path / "archive.db"
+    shutil.copy(site_data.path / "archive.db", copy)
+    with sqlite3.connect(copy) as conn:
+        (a,), (b,) = (
+            conn.execute("select rowid from reports where id = ?", (i,)).fetchone()
+            for i in (last, following)
+        )
+        assert a < b  # the build writes reports in id order
+        conn.execute("update reports set rowid = -1 where rowid = ?", (a,))
+        conn.execute("update reports set rowid = ? where rowid = ?", (a, b))
+        conn.execute("update reports set rowid = ? where rowid = -1", (b,))
+    conn.close()
+    with (
+        running_site(("serve", "--data-dir", str(tmp_path)), log=tmp_path / "serve.log") as site,
+        httpx.Client(base_url=site.url, timeout=30) as swapped,
+    ):
+        while not swapped.get("/-/facet-counts.json").json().get("done"):
+            time.sleep(0.2)
+        status = swapped.get("/-/facet-counts.json").json()["tables"]["reports"]
+        assert status["rowids_follow_key"] is False
+        assert shown_in_json(swapped, path, ["id"]) == expected
