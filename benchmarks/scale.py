@@ -579,6 +579,11 @@ def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
         for r in conn.execute("SELECT DISTINCT province FROM bodies WHERE province IS NOT NULL")
     ]
     report_ids = [r[0] for r in conn.execute("SELECT id FROM reports ORDER BY random() LIMIT 50")]
+    # Where "Next page" from the default view (year, newest first; ties by id) leads.
+    after = conn.execute(
+        "SELECT year, id FROM reports ORDER BY year DESC, id LIMIT 1 OFFSET ?",
+        (rng.randrange(24, 2500),),
+    ).fetchone()
     conn.close()
     year = rng.choice(YEARS)
     province = rng.choice(provinces)
@@ -615,6 +620,16 @@ def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
         "reports sorted by denied_share",
         f"/archive/reports?_sort_desc=denied_share&year={year}",
     )
+    # Sorted pages whose ties are broken by the key (datasette/plugins/sorted_paging.py).
+    if after:
+        yield (
+            "sort",
+            "reports, a later page of the default view (Next page)",
+            f"/archive/reports?_next={after[0]},{q(after[1])}",
+        )
+    yield "sort", "reports ?_sort=level (ties by id)", "/archive/reports?_sort=level"
+    yield "sort", "proactive (HTML, year newest first, ties by key)", "/archive/proactive"
+    yield "sort", "report_quality (HTML, sort_desc score)", "/archive/report_quality"
     # What the sections page's search box submits (it adds _nocount=1: the page streams).
     yield (
         "search",
