@@ -84,7 +84,11 @@ class SourceDocument:
     fetched_at: str | None = None
     kind: str | None = None
     captures: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
+    raw_headers: str | None = None  # the ledger's JSON, read when the document is parsed
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return _flat_headers(self.raw_headers)
 
 
 @dataclass(frozen=True)
@@ -131,55 +135,101 @@ def _flat_headers(raw: Any) -> dict[str, str]:
     return out
 
 
-def ledger_captures(data_dir: Path) -> list[dict[str, Any]]:
-    """Every capture in ``<data>/crawl.db`` (read-only), oldest first; [] without a ledger."""
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """The crawler's ledger as the build reads it: captures up to ``last_capture`` (by id),
+    so that documents and the captures copied beside them agree while a crawl goes on."""
+
+    path: Path
+    last_capture: int
+
+
+def _read_only(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+def open_ledger(data_dir: Path) -> LedgerSnapshot | None:
+    """``<data>/crawl.db`` and its last capture now; None without a ledger or captures."""
     path = data_dir / "crawl.db"
     if not path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    conn.row_factory = sqlite3.Row
+        return None
+    conn = sqlite3.connect(_read_only(path), uri=True, timeout=30)
     try:
-        return [dict(row) for row in conn.execute("SELECT * FROM captures ORDER BY fetched_at, id")]
+        last = conn.execute("SELECT max(id) FROM captures").fetchone()[0]
     finally:
         conn.close()
+    return None if last is None else LedgerSnapshot(path, int(last))
 
 
-def documents_from_captures(captures: Iterable[dict[str, Any]]) -> list[SourceDocument]:
-    """One document per digest among successful report/attachment captures."""
-    captures = list(captures)
-    page_titles = {}
-    for cap in captures:
-        for url in (cap.get("url"), cap.get("final_url")):
-            if url and cap.get("title") and url not in page_titles:
-                page_titles[url] = cap["title"]
-    docs: dict[str, SourceDocument] = {}
-    for cap in captures:
-        sha = cap.get("sha256")
-        status = cap.get("status")
-        if not sha or cap.get("kind") not in DOCUMENT_KINDS:
-            continue
-        if status is not None and not 200 <= int(status) < 300:
-            continue
-        doc = docs.get(sha)
-        if doc is None:
-            url = cap.get("final_url") or cap.get("url")
-            is_page = cap.get("kind") == "report"
-            parent = cap.get("parent_url")
-            doc = docs[sha] = SourceDocument(
-                sha256=sha,
-                size=cap.get("size"),
-                content_type=cap.get("content_type"),
-                name=cap.get("filename"),
-                url=url,
-                page_url=url if is_page else parent,
-                page_title=cap.get("title") if is_page else page_titles.get(parent or ""),
-                source_id=cap.get("source_id"),
-                fetched_at=cap.get("fetched_at"),
-                kind=cap.get("kind"),
-                headers=_flat_headers(cap.get("headers")),
+# One row per digest among a ledger's successful report and attachment captures: the
+# first capture's fields (by time, then id) and how many captures have the digest.
+_LEDGER_DOCUMENTS_SQL = f"""
+SELECT sha256, size, content_type, filename, coalesce(nullif(final_url, ''), url), kind,
+       parent_url, title, source_id, fetched_at, headers, copies
+FROM (
+  SELECT *, row_number() OVER by_time AS n, count(*) OVER by_digest AS copies
+  FROM captures
+  WHERE id <= :last AND sha256 IS NOT NULL AND sha256 != ''
+    AND kind IN ({", ".join(f"'{kind}'" for kind in sorted(DOCUMENT_KINDS))})
+    AND (status IS NULL OR status BETWEEN 200 AND 299)
+  WINDOW by_digest AS (PARTITION BY sha256),
+         by_time AS (PARTITION BY sha256 ORDER BY fetched_at, id)
+)
+WHERE n = 1
+ORDER BY fetched_at, id
+"""
+
+# The title of each page an attachment hangs from: the first capture (by time, then
+# id) of that URL, or redirected to it, that has one.
+_PAGE_TITLES_SQL = """
+WITH pages AS (
+  SELECT DISTINCT parent_url AS url FROM captures
+  WHERE id <= :last AND kind = 'attachment' AND parent_url IS NOT NULL
+)
+SELECT url, final_url, title FROM captures
+WHERE id <= :last AND title IS NOT NULL AND title != ''
+  AND (url IN pages OR final_url IN pages)
+ORDER BY fetched_at, id
+"""
+
+
+def ledger_documents(ledger: LedgerSnapshot) -> list[SourceDocument]:
+    """One document per digest among the ledger's successful report/attachment captures.
+
+    Its first capture gives the URL, headers and title (an attachment's: its
+    page's); the grouping is SQL, so a ledger of many crawls is read once.
+    """
+    conn = sqlite3.connect(_read_only(ledger.path), uri=True, timeout=30)
+    try:
+        args = {"last": ledger.last_capture}
+        page_titles: dict[str, str] = {}
+        for url, final_url, title in conn.execute(_PAGE_TITLES_SQL, args):
+            for page in (url, final_url):
+                if page and page not in page_titles:
+                    page_titles[page] = title
+        docs = []
+        for row in conn.execute(_LEDGER_DOCUMENTS_SQL, args):
+            sha, size, ctype, name, url, kind, parent, title, source, fetched, headers, n = row
+            is_page = kind == "report"
+            docs.append(
+                SourceDocument(
+                    sha256=sha,
+                    size=size,
+                    content_type=ctype,
+                    name=name,
+                    url=url,
+                    page_url=url if is_page else parent,
+                    page_title=title if is_page else page_titles.get(parent or ""),
+                    source_id=source,
+                    fetched_at=fetched,
+                    kind=kind,
+                    captures=n,
+                    raw_headers=headers,
+                )
             )
-        doc.captures += 1
-    return list(docs.values())
+        return docs
+    finally:
+        conn.close()
 
 
 def documents_from_dir(directory: Path, store: RawStore) -> list[SourceDocument]:
@@ -465,9 +515,12 @@ class ArchiveWriter:
 
     FLUSH_EVERY = 2000
 
-    def __init__(self, path: Path, phases: Phases | None = None) -> None:
+    def __init__(
+        self, path: Path, phases: Phases | None = None, ledger: LedgerSnapshot | None = None
+    ) -> None:
         self.path = path
         self.phases: Phases = {} if phases is None else phases
+        self.ledger = ledger
         self.side = side_path(path)
         self.side.unlink(missing_ok=True)
         self.search = search_writer.SearchWriter(path)
@@ -530,6 +583,21 @@ class ArchiveWriter:
         self.pending += 1
         if self.pending >= self.FLUSH_EVERY:
             self.flush()
+
+    def add_captures(self) -> None:
+        """The ledger's captures (up to its last one), oldest first, as they are."""
+        if self.ledger is None:
+            return
+        columns = ", ".join(f"[{c}]" for c in schema.CAPTURES.column_names)
+        ledger = sqlite3.connect(_read_only(self.ledger.path), uri=True, timeout=30)
+        try:
+            rows = ledger.execute(
+                f"SELECT {columns} FROM captures WHERE id <= ? ORDER BY fetched_at, id",
+                (self.ledger.last_capture,),
+            )
+            self.conn.executemany(self.sql["captures"], rows)
+        finally:
+            ledger.close()
 
     def flush(self) -> None:
         self.search.flush()  # first, so the child works while this process inserts
@@ -667,7 +735,7 @@ def write_archive(
     outcomes: dict[str, Outcome],
     load_prepared: Callable[[list[str]], Iterator[tuple[str, Prepared, bytes]]],
     sources: dict[str, Source],
-    captures: Iterable[dict[str, Any]] = (),
+    ledger: LedgerSnapshot | None = None,
     info: dict[str, Any] | None = None,
     phases: Phases | None = None,
     stage: Callable[[Path], Any] | None = None,
@@ -682,7 +750,7 @@ def write_archive(
         load_prepared: yields (digest, prepared rows, encoded sections) for the parsed
             digests asked, in order (``BuildState.prepared``).
         sources: the portals, for body levels, provinces and the sources table.
-        captures: ledger capture rows, copied as provenance.
+        ledger: the crawler's ledger, whose captures are copied as provenance.
         phases: where to add the (wall, CPU) seconds of each step.
         stage: run on the file of this process's tables before they are copied
             into ``path`` (the across-report steps that need no table of the child's).
@@ -691,7 +759,7 @@ def write_archive(
     stats = BuildStats(documents=len(docs), phases={} if phases is None else phases)
     start = time.perf_counter()
     phases = stats.phases
-    writer = ArchiveWriter(path, phases)
+    writer = ArchiveWriter(path, phases, ledger)
     clock = PhaseClock(phases)
     clock.switch("choose documents")
     try:
@@ -774,8 +842,7 @@ def write_archive(
             writer.add("documents", row)
             if outcomes.get(doc.sha256) is None or outcomes[doc.sha256].status != "parsed":
                 stats.failed_documents += 1
-        for cap in captures:
-            writer.add("captures", tuple(cap.get(c) for c in schema.CAPTURES.column_names))
+        writer.add_captures()
         for src in sources.values():
             writer.add(
                 "sources",
@@ -918,12 +985,15 @@ def build(
     clock = PhaseClock(phases)
     clock.switch("collect documents")
     with build_lock(data_dir), without_cycle_collection():
-        captures = ledger_captures(data_dir) if use_ledger else []
+        ledger = open_ledger(data_dir) if use_ledger else None
         docs = merge_documents(
-            documents_from_captures(captures),
+            ledger_documents(ledger) if ledger else [],
             *(documents_from_dir(Path(d), store) for d in from_dirs),
         )
-        say(f"{len(docs)} documents ({len(captures)} captures in the ledger)")
+        say(
+            f"{len(docs)} documents"
+            + (f" (ledger up to capture #{ledger.last_capture})" if ledger else "")
+        )
         version = parser_version()
         with BuildState.open(data_dir) as state:
             clock.switch("parse new documents")
@@ -961,7 +1031,7 @@ def build(
                     outcomes,
                     load_prepared,
                     load_sources(sources_dir),
-                    captures,
+                    ledger,
                     info={"parser_version": version},
                     phases=phases,
                     stage=across_stage(across.SIDE_STEPS),

@@ -374,8 +374,9 @@ def test_parallel_parsing_gives_the_same_archive(seed_dir: Path, tmp_path: Path)
     assert rows[0] == rows[1]
 
 
-def test_documents_come_from_successful_report_and_attachment_captures() -> None:
-    from archive.build import documents_from_captures
+def test_documents_come_from_successful_report_and_attachment_captures(tmp_path: Path) -> None:
+    from archive.build import ledger_documents, open_ledger
+    from archive.ledger import Ledger
 
     page = "http://127.0.0.1:18080/ndbg/t1.html"
     pdf = "http://127.0.0.1:18080/ndbg/down.jsp?id=9"
@@ -387,10 +388,28 @@ def test_documents_come_from_successful_report_and_attachment_captures() -> None
         {"kind": "attachment", "url": pdf, "sha256": "c" * 64, "status": 200, "parent_url": page},
         {"kind": "report", "url": page + "?gone", "sha256": None, "status": 404},
         {"kind": "report", "url": page + "?err", "sha256": "d" * 64, "status": 500},
+        {"kind": "report", "url": page + "?later", "sha256": "e" * 64, "status": 200},
     ]  # fmt: skip
-    docs = {d.sha256[0]: d for d in documents_from_captures(captures)}
-    assert set(docs) == {"b", "c"}
+    ledger = Ledger.open(tmp_path)
+    for n, cap in enumerate(captures):
+        cap = {"run_id": "r1", "fetched_at": f"2026-01-01T00:00:{n:02d}Z", **cap}
+        names = ", ".join(cap)
+        ledger.db.execute(
+            f"INSERT INTO captures ({names}) VALUES ({', '.join('?' * len(cap))})",
+            tuple(cap.values()),
+        )
+    snapshot = open_ledger(tmp_path)
+    assert snapshot is not None
+    # A capture recorded after the build took its snapshot (a crawl going on) is left out.
+    ledger.db.execute(
+        "INSERT INTO captures (run_id, fetched_at, kind, url, sha256, status)"
+        " VALUES ('r2', '2026-01-02T00:00:00Z', 'report', ?, ?, 200)",
+        (page + "?new", "f" * 64),
+    )
+    ledger.close()
+    docs = {d.sha256[0]: d for d in ledger_documents(snapshot)}
+    assert list(docs) == ["b", "c", "e"]  # in the order of their first capture
     assert docs["b"].page_url == page and docs["b"].page_title == "某县2023年报告"
     assert docs["c"].page_url == page and docs["c"].page_title == "某县2023年报告"
-    assert docs["c"].captures == 2
+    assert docs["c"].captures == 2 and docs["b"].captures == 1
     assert docs["c"].headers == {"Content-Type": "application/pdf"}
