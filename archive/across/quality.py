@@ -63,7 +63,8 @@ FROM parts;
 DROP TABLE temp.quality_counts;
 CREATE UNIQUE INDEX report_quality_report ON report_quality (report_id);
 CREATE INDEX report_quality_year_score ON report_quality (year, score);
-CREATE INDEX report_quality_score ON report_quality (score);
+-- The table's default order (best first, ties by rowid, as Datasette pages it).
+CREATE INDEX report_quality_score ON report_quality (score DESC);
 CREATE INDEX report_quality_facets ON report_quality (province, city, level);
 """
 
