@@ -161,21 +161,15 @@ def open_ledger(data_dir: Path) -> LedgerSnapshot | None:
     return None if last is None else LedgerSnapshot(path, int(last))
 
 
-# One row per digest among a ledger's successful report and attachment captures: the
-# first capture's fields (by time, then id) and how many captures have the digest.
+# A ledger's successful report and attachment captures, oldest first (by time, then
+# id). A table scan: the sha256 index would cost a random lookup per capture.
 _LEDGER_DOCUMENTS_SQL = f"""
 SELECT sha256, size, content_type, filename, coalesce(nullif(final_url, ''), url), kind,
-       parent_url, title, source_id, fetched_at, headers, copies
-FROM (
-  SELECT *, row_number() OVER by_time AS n, count(*) OVER by_digest AS copies
-  FROM captures
-  WHERE id <= :last AND sha256 IS NOT NULL AND sha256 != ''
-    AND kind IN ({", ".join(f"'{kind}'" for kind in sorted(DOCUMENT_KINDS))})
-    AND (status IS NULL OR status BETWEEN 200 AND 299)
-  WINDOW by_digest AS (PARTITION BY sha256),
-         by_time AS (PARTITION BY sha256 ORDER BY fetched_at, id)
-)
-WHERE n = 1
+       parent_url, title, source_id, fetched_at, headers
+FROM captures NOT INDEXED
+WHERE id <= :last AND sha256 IS NOT NULL AND sha256 != ''
+  AND kind IN ({", ".join(f"'{kind}'" for kind in sorted(DOCUMENT_KINDS))})
+  AND (status IS NULL OR status BETWEEN 200 AND 299)
 ORDER BY fetched_at, id
 """
 
@@ -197,7 +191,8 @@ def ledger_documents(ledger: LedgerSnapshot) -> list[SourceDocument]:
     """One document per digest among the ledger's successful report/attachment captures.
 
     Its first capture gives the URL, headers and title (an attachment's: its
-    page's); the grouping is SQL, so a ledger of many crawls is read once.
+    page's). Rows are read as tuples, the headers' JSON only when the document
+    is parsed.
     """
     conn = sqlite3.connect(_read_only(ledger.path), uri=True, timeout=30)
     try:
@@ -207,27 +202,29 @@ def ledger_documents(ledger: LedgerSnapshot) -> list[SourceDocument]:
             for page in (url, final_url):
                 if page and page not in page_titles:
                     page_titles[page] = title
-        docs = []
+        docs: dict[str, SourceDocument] = {}
         for row in conn.execute(_LEDGER_DOCUMENTS_SQL, args):
-            sha, size, ctype, name, url, kind, parent, title, source, fetched, headers, n = row
+            sha, size, ctype, name, url, kind, parent, title, source, fetched, headers = row
+            doc = docs.get(sha)
+            if doc is not None:
+                doc.captures += 1
+                continue
             is_page = kind == "report"
-            docs.append(
-                SourceDocument(
-                    sha256=sha,
-                    size=size,
-                    content_type=ctype,
-                    name=name,
-                    url=url,
-                    page_url=url if is_page else parent,
-                    page_title=title if is_page else page_titles.get(parent or ""),
-                    source_id=source,
-                    fetched_at=fetched,
-                    kind=kind,
-                    captures=n,
-                    raw_headers=headers,
-                )
+            docs[sha] = SourceDocument(
+                sha256=sha,
+                size=size,
+                content_type=ctype,
+                name=name,
+                url=url,
+                page_url=url if is_page else parent,
+                page_title=title if is_page else page_titles.get(parent or ""),
+                source_id=source,
+                fetched_at=fetched,
+                kind=kind,
+                captures=1,
+                raw_headers=headers,
             )
-        return docs
+        return list(docs.values())
     finally:
         conn.close()
 
