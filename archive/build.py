@@ -524,9 +524,9 @@ class ArchiveWriter:
         self.conn = search_writer.open_bulk(self.side)
         self.conn.execute("BEGIN")
         # Indexes first: each row then costs more to insert (about twice the work
-        # of building the index afterwards), but this process inserts while it
-        # waits for the child, which has more to do, instead of indexing after it.
-        # The cache holds every index being filled (about 1 GiB at 700k reports).
+        # of building the index afterwards), but the work is done while the child
+        # inserts text instead of after the last report, when the child has little
+        # left to do. The cache holds every index being filled (~1 GiB at 700k).
         self.conn.execute(f"PRAGMA cache_size=-{2 * 1024 * 1024}")
         for table in OWN_TABLES:
             self.conn.execute(schema.create_table_sql(table))
