@@ -14,10 +14,10 @@ The parent sends, per report, its rowid, its context, its 表二 rows and its
 sections as the parse cache holds them, decompressed (``rows.unpack_sections``:
 the texts and their bigram text as UTF-8 bytes), in batches over a pipe.
 Neither process decodes the texts: the child unmarshals the rows and binds the
-bytes as they are, numbers the sections in the order it receives
-them and computes the bigram text of titles and body names. If the parent dies, the child's pipe
-closes and it stops; if the child fails, the parent gets its error when it
-sends the next batch or finishes.
+bytes as they are, numbers the sections in the order it receives them and
+computes the bigram text of titles and body names. If the parent dies, the
+child's pipe closes and it stops; if the child fails, the parent gets its
+error when it sends the next batch or finishes.
 """
 
 from __future__ import annotations
