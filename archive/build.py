@@ -144,8 +144,9 @@ class LedgerSnapshot:
     last_capture: int
 
 
-def _read_only(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro"
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the ledger (a crawl may be writing it)."""
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
 
 
 def open_ledger(data_dir: Path) -> LedgerSnapshot | None:
@@ -153,7 +154,7 @@ def open_ledger(data_dir: Path) -> LedgerSnapshot | None:
     path = data_dir / "crawl.db"
     if not path.exists():
         return None
-    conn = sqlite3.connect(_read_only(path), uri=True, timeout=30)
+    conn = _open_read_only(path)
     try:
         last = conn.execute("SELECT max(id) FROM captures").fetchone()[0]
     finally:
@@ -194,7 +195,7 @@ def ledger_documents(ledger: LedgerSnapshot) -> list[SourceDocument]:
     page's). Rows are read as tuples, the headers' JSON only when the document
     is parsed.
     """
-    conn = sqlite3.connect(_read_only(ledger.path), uri=True, timeout=30)
+    conn = _open_read_only(ledger.path)
     try:
         args = {"last": ledger.last_capture}
         page_titles: dict[str, str] = {}
@@ -586,7 +587,7 @@ class ArchiveWriter:
         if self.ledger is None:
             return
         columns = ", ".join(f"[{c}]" for c in schema.CAPTURES.column_names)
-        ledger = sqlite3.connect(_read_only(self.ledger.path), uri=True, timeout=30)
+        ledger = _open_read_only(self.ledger.path)
         try:
             rows = ledger.execute(
                 f"SELECT {columns} FROM captures WHERE id <= ? ORDER BY fetched_at, id",
