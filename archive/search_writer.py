@@ -34,7 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from archive import bigram, publish, schema
+from archive import bigram, binding, publish, schema
 from archive.phase_clock import PhaseClock, Phases
 from archive.rows import read_stored
 
@@ -86,7 +86,11 @@ class SearchWriterError(Exception):
 
 
 def open_bulk(path: Path) -> sqlite3.Connection:
-    """A connection to a file being built, with the bulk-load settings."""
+    """A connection to a file being built, with the bulk-load settings.
+
+    ``None`` and ``bytes`` are bound without adaptation (``archive.binding``).
+    """
+    binding.bind_directly()
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in BULK_PRAGMAS:
         conn.execute(pragma)
