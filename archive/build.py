@@ -14,8 +14,9 @@ Steps:
    filled cells and sections) gives the report's numbers, the others stay listed.
 4. **Write** ``<data>/archive.db.new`` from scratch on two processes (``ArchiveWriter``:
    this one writes most tables, their indexes, summaries and the across-report
-   stage, ``archive/across``; ``search_writer`` the sections, the bigram FTS and
-   表二), then **publish** it atomically (``publish.py``).
+   stage, ``archive/across``; ``search_writer`` the sections and the bigram FTS,
+   reading them from the parse cache itself), then **publish** it atomically
+   (``publish.py``).
 
 The published file is rebuilt from the cache every time, so it never holds
 state of its own; only parsing is incremental.
@@ -48,7 +49,7 @@ from archive.build_state import BuildState, Outcome, ParseResult
 from archive.ledger import DOCUMENT_KINDS
 from archive.phase_clock import PhaseClock, Phases, timed
 from archive.regions import province_from_code
-from archive.rows import Prepared, Provenance, ReportContext, assemble, unpack_sections
+from archive.rows import Prepared, Provenance, ReportContext, assemble
 from archive.store import RawStore
 
 # Which format's reading is preferred when two documents of a report parse equally well.
@@ -501,37 +502,39 @@ def side_path(path: Path) -> Path:
 class ArchiveWriter:
     """Writes one fresh database file at ``path``, on two cores.
 
-    A child process (``search_writer``) creates ``path`` and writes
-    ``sections``, the FTS tables and ``proactive`` there. This process writes
-    every other table into a side file (indexed as they fill), the cross-report
-    checks, the summaries and the across-report tables that need none of the
-    child's (``finish``'s ``stage``) while the child is still writing, then
-    copies them all into ``path`` (``copy_tables``) and runs the rest of the
-    across-report stage there (``late_stage``). Rows are buffered and
+    A child process (``search_writer``), started on the plan of reports,
+    creates ``path`` and writes ``sections`` and the FTS tables there. This
+    process writes every other table into a side file (indexed as they fill),
+    then the cross-report checks, the summaries and the across-report stage
+    (``finish``'s ``stage``) while the child may still be writing, and copies
+    them all into ``path`` (``copy_tables``). Rows are buffered and
     bulk-inserted with ``executemany`` on prepared tuples.
     """
 
     FLUSH_EVERY = 2000
 
     def __init__(
-        self, path: Path, phases: Phases | None = None, ledger: LedgerSnapshot | None = None
+        self,
+        path: Path,
+        plan: search_writer.SearchPlan,
+        phases: Phases | None = None,
+        ledger: LedgerSnapshot | None = None,
     ) -> None:
         self.path = path
         self.phases: Phases = {} if phases is None else phases
         self.ledger = ledger
         self.side = side_path(path)
         self.side.unlink(missing_ok=True)
-        self.search = search_writer.SearchWriter(path)
+        self.search = search_writer.SearchWriter(path, plan)
         self.conn = search_writer.open_bulk(self.side)
         self.conn.execute("BEGIN")
-        # Indexes first: each row then costs more to insert (about twice the work
-        # of building the index afterwards), but the work is done while the child
-        # inserts text instead of after the last report, when the child has little
-        # left to do. The cache holds every index being filled (~1 GiB at 700k).
+        # Indexes are built after the last row (``finish``): inserting into a
+        # dozen indexes of a table as it fills cost about twice as much, and this
+        # process has more to do than the child. The cache holds the indexes
+        # being built (~1 GiB at 700k).
         self.conn.execute(f"PRAGMA cache_size=-{2 * 1024 * 1024}")
         for table in OWN_TABLES:
             self.conn.execute(schema.create_table_sql(table))
-        create_indexes(self.conn, OWN_TABLES)
         # X_NARRATIVE failures are found when a document is prepared and written
         # with the report; the across-report stage adds the other cross checks.
         self.conn.execute(across.checks.DDL)
@@ -540,7 +543,6 @@ class ArchiveWriter:
         self.sql["reports"] = _insert_sql(schema.REPORTS, with_rowid=True)
         self.sql["cells"] = self.sql["cells"].replace("INSERT", "INSERT OR IGNORE", 1)
         self.sql["cross_checks"] = across.checks.INSERT
-        self.report_rowid = 0
         self.check_id = 0
         self.pending = 0
 
@@ -552,25 +554,17 @@ class ArchiveWriter:
             rows.clear()
 
     def add_report(
-        self, prepared: Prepared, sections: bytes, ctx: ReportContext, prov: Provenance
+        self, rowid: int, prepared: Prepared, ctx: ReportContext, prov: Provenance
     ) -> None:
-        """One report's rows; ``sections`` (encoded, ``rows.dump_sections``) go to the child."""
+        """One report's rows; ``rowid`` is its place in the plan the child writes."""
         rows = assemble(prepared, ctx, prov)
-        self.report_rowid += 1
-        self.add("reports", (self.report_rowid, *rows.report))
-        # Decompressed here: the child has more of the work (and the pipe is fast).
-        self.search.add_report(
-            self.report_rowid,
-            ctx.values(),
-            prepared.title,
-            unpack_sections(sections),
-            prepared.proactive,
-        )
+        self.add("reports", (rowid, *rows.report))
         if rows.requests is not None:
             self.add("requests", rows.requests)
         if rows.review_litigation is not None:
             self.add("review_litigation", rows.review_litigation)
         buffers = self.buffers
+        buffers.setdefault("proactive", []).extend(rows.proactive)
         buffers.setdefault("cells", []).extend(rows.cells)
         buffers.setdefault("cross_checks", []).extend(rows.narrative)
         for check in rows.failed_checks:
@@ -598,29 +592,20 @@ class ArchiveWriter:
             ledger.close()
 
     def flush(self) -> None:
-        self.search.flush()  # first, so the child works while this process inserts
+        self.search.check()  # a failed child stops the build now, not at the end
         for table, rows in self.buffers.items():
             if rows:
                 self.conn.executemany(self.sql[table], rows)
                 rows.clear()
         self.pending = 0
 
-    def reports_done(self) -> None:
-        """Every report is added: the child gets the end of its input and indexes meanwhile."""
-        self.flush()
-        self.search.close_input()
-
-    def finish(
-        self,
-        info: dict[str, Any],
-        stage: Callable[[Path], Any] | None = None,
-        late_stage: Callable[[Path], Any] | None = None,
-    ) -> None:
-        """X_CARRY, summaries and ``stage`` in the side file while the child still
-        writes; then the child's file gets every table of it, and ``late_stage``
-        (what reads the child's tables) runs there."""
+    def finish(self, info: dict[str, Any], stage: Callable[[Path], Any] | None = None) -> None:
+        """Indexes, X_CARRY, summaries and ``stage`` in the side file while the child may
+        still write; then the child's file gets every table of it."""
         phases = self.phases
-        self.reports_done()
+        self.flush()
+        with timed(phases, "indexes"):
+            create_indexes(self.conn, OWN_TABLES)
         with timed(phases, "cross-report checks (X_CARRY) and summaries"):
             add_carry_checks(self.conn)
             build_summaries(self.conn)
@@ -630,7 +615,7 @@ class ArchiveWriter:
             self.conn.execute("COMMIT")
             self.conn.close()
         if stage is not None:
-            with timed(phases, "across-report stage (side file)"):
+            with timed(phases, "across-report stage"):
                 stage(self.side)
         with timed(phases, "wait for the search process"):
             for name, seconds in self.search.finish().items():
@@ -640,9 +625,6 @@ class ArchiveWriter:
             copy_tables(conn, self.side)
             conn.close()
         self.side.unlink()
-        if late_stage is not None:
-            with timed(phases, "across-report stage (published file)"):
-                late_stage(self.path)
         with timed(phases, "analyze"):
             conn = search_writer.open_bulk(self.path)
             conn.execute("PRAGMA analysis_limit=1000")
@@ -727,82 +709,122 @@ def build_summaries(conn: sqlite3.Connection) -> None:
         )
 
 
+Chosen = dict[str, tuple[SourceDocument, Assignment, list[SourceDocument]]]
+
+
+def choose_documents(
+    docs: list[SourceDocument], outcomes: dict[str, Outcome], sources: dict[str, Source]
+) -> tuple[Chosen, dict[str, Assignment]]:
+    """Group parsed documents by report; per report its best document and all of them.
+
+    Returns (report id → (chosen document, its assignment, every document of the
+    report)) and the assignment of every parsed document with report content.
+    """
+    groups: dict[str, list[tuple[SourceDocument, Assignment]]] = {}
+    assigned: dict[str, Assignment] = {}
+    for doc in docs:
+        outcome = outcomes.get(doc.sha256)
+        if outcome is None or outcome.status != "parsed" or outcome.summary is None:
+            continue
+        if not has_report_content(outcome.summary):
+            continue
+        a = assign(doc, outcome.summary, sources)
+        assigned[doc.sha256] = a
+        groups.setdefault(a.report_id, []).append((doc, a))
+    chosen: Chosen = {}
+    for rid, group in groups.items():
+        group.sort(key=lambda m: (m[1].score, m[0].sha256), reverse=True)
+        best, best_assignment = group[0]
+        chosen[rid] = (best, best_assignment, [m[0] for m in group])
+    return chosen, assigned
+
+
+@dataclass(frozen=True)
+class PlannedReport:
+    """A report to write: its rowid (its place in report-id order), document and context."""
+
+    rowid: int
+    sha256: str
+    context: ReportContext
+
+
+def plan_reports(chosen: Chosen) -> list[PlannedReport]:
+    """The reports in report-id order, each with the rowid both processes give it."""
+    plan = []
+    for rowid, report_id in enumerate(sorted(chosen), 1):
+        doc, a, _ = chosen[report_id]
+        context = ReportContext(
+            report_id,
+            a.body_id,
+            a.body_name,
+            a.year,
+            a.province,
+            a.level,
+            a.template,
+            a.division_code,
+        )
+        plan.append(PlannedReport(rowid, doc.sha256, context))
+    return plan
+
+
 def write_archive(
     path: Path,
     docs: list[SourceDocument],
     outcomes: dict[str, Outcome],
-    load_prepared: Callable[[list[str]], Iterator[tuple[str, Prepared, bytes]]],
+    state: BuildState,
+    version: str,
     sources: dict[str, Source],
     ledger: LedgerSnapshot | None = None,
     info: dict[str, Any] | None = None,
     phases: Phases | None = None,
     stage: Callable[[Path], Any] | None = None,
-    late_stage: Callable[[Path], Any] | None = None,
 ) -> BuildStats:
     """Write a complete archive database at ``path`` (which must not exist).
 
     Args:
         docs: every document, whatever became of its parse.
         outcomes: per digest, the parse outcome (documents without one are
-            listed as unreadable).
-        load_prepared: yields (digest, prepared rows, encoded sections) for the parsed
-            digests asked, in order (``BuildState.prepared``).
+            listed as unreadable); their preparations are current
+            (``BuildState.outcomes``).
+        state: the parse cache the preparations of ``version`` are read from (by
+            this process, and by the search process through its own connection).
         sources: the portals, for body levels, provinces and the sources table.
         ledger: the crawler's ledger, whose captures are copied as provenance.
         phases: where to add the (wall, CPU) seconds of each step.
         stage: run on the file of this process's tables before they are copied
-            into ``path`` (the across-report steps that need no table of the child's).
-        late_stage: run on ``path`` once every table is in it (the other steps).
+            into ``path`` (the across-report stage).
     """
     stats = BuildStats(documents=len(docs), phases={} if phases is None else phases)
     start = time.perf_counter()
     phases = stats.phases
-    writer = ArchiveWriter(path, phases, ledger)
     clock = PhaseClock(phases)
     clock.switch("choose documents")
+    chosen, assigned = choose_documents(docs, outcomes, sources)
+    plan = plan_reports(chosen)
+    search_plan = search_writer.SearchPlan(
+        state.path,
+        version,
+        [
+            (p.rowid, p.sha256, p.context.values(), (outcomes[p.sha256].summary or {}).get("title"))
+            for p in plan
+        ],
+    )
+    writer = ArchiveWriter(path, search_plan, phases, ledger)
     try:
-        # Choose: group parsed documents by report.
-        groups: dict[str, list[tuple[SourceDocument, Assignment]]] = {}
-        assigned: dict[str, Assignment] = {}
-        for doc in docs:
-            outcome = outcomes.get(doc.sha256)
-            if outcome is None or outcome.status != "parsed" or outcome.summary is None:
-                continue
-            if not has_report_content(outcome.summary):
-                continue
-            a = assign(doc, outcome.summary, sources)
-            assigned[doc.sha256] = a
-            groups.setdefault(a.report_id, []).append((doc, a))
-        chosen: dict[str, tuple[SourceDocument, Assignment, list[SourceDocument]]] = {}
-        for rid, group in groups.items():
-            group.sort(key=lambda m: (m[1].score, m[0].sha256), reverse=True)
-            best, best_assignment = group[0]
-            chosen[rid] = (best, best_assignment, [m[0] for m in group])
-
-        # Reports and their rows, in report-id order.
-        order = sorted(chosen)
-        by_sha = {chosen[r][0].sha256: r for r in order}
         bodies: dict[str, dict[str, Any]] = {}
-        for start_i in range(0, len(order), 1000):
-            chunk = [chosen[r][0].sha256 for r in order[start_i : start_i + 1000]]
+        for start_i in range(0, len(plan), 1000):
+            chunk = plan[start_i : start_i + 1000]
             clock.switch("load prepared rows")
-            loaded = list(load_prepared(chunk))
-            clock.switch("report rows (assemble, insert, send)")
-            for sha, prepared, sections in loaded:
-                report_id = by_sha[sha]
-                doc, a, members = chosen[report_id]
+            loaded = dict(state.prepared([p.sha256 for p in chunk], version))
+            clock.switch("report rows (assemble, insert)")
+            for planned in chunk:
+                sha, ctx = planned.sha256, planned.context
+                prepared = loaded.get(sha)
+                if prepared is None:
+                    continue
+                doc, a, members = chosen[ctx.report_id]
                 page_url = next((m.url for m in members if m.kind == "report"), doc.page_url)
                 summary = outcomes[sha].summary or {}
-                ctx = ReportContext(
-                    report_id,
-                    a.body_id,
-                    a.body_name,
-                    a.year,
-                    a.province,
-                    a.level,
-                    a.template,
-                    a.division_code,
-                )
                 prov = Provenance(
                     sha,
                     outcomes[sha].format,
@@ -811,30 +833,27 @@ def write_archive(
                     len(members),
                     summary.get("warnings", 0),
                 )
-                writer.add_report(prepared, sections, ctx, prov)
-                add_warnings(writer, sha, report_id, prepared)
+                writer.add_report(planned.rowid, prepared, ctx, prov)
+                add_warnings(writer, sha, ctx.report_id, prepared)
                 body = bodies.setdefault(a.body_id, {"a": a, "years": []})
                 body["years"].append(a.year)
 
-        writer.reports_done()  # the search process indexes while this one goes on
-
         # Warnings of the other parsed documents (the chosen ones' were written above).
+        chosen_shas = {p.sha256 for p in plan}
         others = [
             d.sha256
             for d in docs
-            if d.sha256 not in by_sha
+            if d.sha256 not in chosen_shas
             and (outcome := outcomes.get(d.sha256)) is not None
             and outcome.status == "parsed"
             and (outcome.summary or {}).get("warnings")
         ]
-        for start_i in range(0, len(others), 1000):
-            for sha, prepared, _ in load_prepared(others[start_i : start_i + 1000]):
-                add_warnings(
-                    writer, sha, assigned[sha].report_id if sha in assigned else None, prepared
-                )
+        for sha, prepared in state.prepared(others, version):
+            add_warnings(
+                writer, sha, assigned[sha].report_id if sha in assigned else None, prepared
+            )
 
         clock.switch("documents, captures, sources, bodies rows")
-        version = (info or {}).get("parser_version")
         for doc in docs:
             row = document_row(doc, outcomes.get(doc.sha256), assigned, chosen, version)
             writer.add("documents", row)
@@ -884,7 +903,6 @@ def write_archive(
                 **(info or {}),
             },
             stage,
-            late_stage,
         )
     except search_writer.SearchWriterError as exc:
         writer.abort()
@@ -1004,16 +1022,12 @@ def build(
             for sha, result in unreadable.items():
                 outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
 
-            def load_prepared(digests: list[str]) -> Iterator[tuple[str, Prepared, bytes]]:
-                return state.prepared(digests, version)
-
-            def across_stage(steps: tuple[str, ...]) -> Callable[[Path], Any]:
+            def across_stage(path: Path) -> Any:
                 # Issue 6: tables that compare reports (divisions, copies, versions,
                 # cross-year checks, late/missing, quality), added before publishing.
-                return lambda path: across.run(
+                return across.run(
                     path,
                     data_dir,
-                    steps=steps,
                     sources_dir=sources_dir,
                     load_readings=lambda digests: state.readings(digests, version),
                     progress=say,
@@ -1027,13 +1041,13 @@ def build(
                     target,
                     docs,
                     outcomes,
-                    load_prepared,
+                    state,
+                    version,
                     load_sources(sources_dir),
                     ledger,
                     info={"parser_version": version},
                     phases=phases,
-                    stage=across_stage(across.SIDE_STEPS),
-                    late_stage=across_stage(across.LATE_STEPS),
+                    stage=across_stage,
                 )
             except BaseException:
                 target.unlink(missing_ok=True)

@@ -1,16 +1,25 @@
 """The build's own state, ``<data>/build-state.db``: the parse cache.
 
 A document is parsed once per (SHA-256 of its bytes, ``parsers.PARSER_VERSION``):
-the result — the report record as JSON, or the error — is kept here, so a
-rebuild re-parses only documents whose bytes are new or whose parser changed.
-Beside the record it keeps a short summary (for choosing among a report's
-documents) and the report's prepared rows (``archive.rows.prepare``, and the
-section rows with their search text apart, ``prepare_sections``), so a build
-does not decode and re-cut every record each time.
-Failures are cached too (a parser is deterministic), except when the bytes
-could not be read at all. ``page_dates`` keeps the publication date each
-report page states (``archive.across.deadlines``), read once per page. The published ``archive.db`` never holds this state:
-it is rebuilt from the cache, the raw store and the ledger on every build.
+the result — the report record as JSON, or the error — is kept in
+``parse_cache``, so a rebuild re-parses only documents whose bytes are new or
+whose parser changed. Failures are cached too (a parser is deterministic),
+except when the bytes could not be read at all.
+
+Beside each parsed record, ``preparations`` keeps what a build reads of it: a
+short summary (for choosing among a report's documents), the report's prepared
+rows (``archive.rows.prepare``: the build process reads them) and its section
+rows with their search text (``prepare_sections``: the search process reads
+them). They sit in their own table, small columns first, so that reading them
+never walks the record's overflow pages, and each of the build's two
+processes reads only its own column. Preparations of an older
+``rows.PREPARED_VERSION`` (or missing ones) are redone from the record when
+the outcomes are read, before a build starts writing.
+
+``page_dates`` keeps the publication date each report page states
+(``archive.across.deadlines``), read once per page. The published
+``archive.db`` never holds this state: it is rebuilt from the cache, the raw
+store and the ledger on every build.
 """
 
 from __future__ import annotations
@@ -44,12 +53,21 @@ CREATE TABLE IF NOT EXISTS parse_cache (
     error_type TEXT,
     error TEXT,
     report BLOB,                     -- zlib-compressed Report.to_json()
-    summary TEXT,                    -- JSON: what choosing a report's document needs
-    prepared BLOB,                   -- archive.rows.Prepared: the report's rows, context-free
-    prepared_sections BLOB,          -- archive.rows.prepare_sections: sections + bigram text
+    summary TEXT,                    -- before ``preparations``: see _LEGACY_COLUMNS
+    prepared BLOB,
+    prepared_sections BLOB,
     prepared_version TEXT,
     seconds REAL,
     parsed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (sha256, parser_version)
+);
+CREATE TABLE IF NOT EXISTS preparations (
+    sha256 TEXT NOT NULL,
+    parser_version TEXT NOT NULL,
+    prepared_version TEXT NOT NULL,  -- archive.rows.PREPARED_VERSION
+    summary TEXT NOT NULL,           -- JSON: what choosing a report's document needs
+    prepared BLOB NOT NULL,          -- archive.rows.Prepared: the report's rows, context-free
+    sections BLOB NOT NULL,          -- archive.rows.dump_sections: sections + bigram text
     PRIMARY KEY (sha256, parser_version)
 );
 CREATE TABLE IF NOT EXISTS page_dates (
@@ -58,6 +76,15 @@ CREATE TABLE IF NOT EXISTS page_dates (
     how TEXT                         -- meta | text (archive.across.deadlines)
 );
 """
+
+# Columns of ``parse_cache`` that held the preparation before it had its own table
+# (a cache written by an older build is moved over once: ``_move_legacy_preparations``).
+_LEGACY_COLUMNS = (
+    ("summary", "TEXT"),
+    ("prepared", "BLOB"),
+    ("prepared_version", "TEXT"),
+    ("prepared_sections", "BLOB"),
+)
 
 
 @dataclass
@@ -104,24 +131,49 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
 
 
 class BuildState:
-    """The parse cache in ``<data>/build-state.db`` (WAL: a killed build keeps what it parsed)."""
+    """The parse cache in ``<data>/build-state.db`` (WAL: a killed build keeps what it parsed).
 
-    def __init__(self, path: str | Path) -> None:
+    ``BuildState(path, create=False)`` opens an existing cache to read only (the
+    build's search process reads its sections through one).
+    """
+
+    def __init__(self, path: str | Path, create: bool = True) -> None:
         self.path = Path(path)
+        if not create:
+            self.conn = sqlite3.connect(self.path, timeout=30)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        tables = {name for (name,) in self.conn.execute("SELECT name FROM sqlite_master")}
         self.conn.executescript(_SCHEMA)
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(parse_cache)")}
-        for column, type_ in (
-            ("summary", "TEXT"),
-            ("prepared", "BLOB"),
-            ("prepared_version", "TEXT"),
-            ("prepared_sections", "BLOB"),
-        ):
-            if column not in columns:  # a cache written by an older build
+        for column, type_ in _LEGACY_COLUMNS:
+            if column not in columns:  # a cache written by a much older build
                 self.conn.execute(f"ALTER TABLE parse_cache ADD COLUMN {column} {type_}")
+        if "parse_cache" in tables and "preparations" not in tables:
+            self._move_legacy_preparations()
+
+    def _move_legacy_preparations(self) -> None:
+        """Preparations kept in ``parse_cache`` by an older build, into ``preparations``.
+
+        Once, when the table is new. The old columns are cleared; the space they
+        took is reused by later results.
+        """
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO preparations SELECT sha256, parser_version,"
+                " prepared_version, summary, prepared, prepared_sections FROM parse_cache"
+                " WHERE status = 'parsed' AND prepared_version IS NOT NULL"
+                " AND summary IS NOT NULL AND prepared IS NOT NULL"
+                " AND prepared_sections IS NOT NULL"
+            )
+            self.conn.execute(
+                "UPDATE parse_cache SET summary = NULL, prepared = NULL,"
+                " prepared_sections = NULL, prepared_version = NULL"
+                " WHERE prepared_version IS NOT NULL"
+            )
 
     @classmethod
     def open(cls, data_dir: str | Path) -> BuildState:
@@ -145,91 +197,155 @@ class BuildState:
 
     def put(self, results: Iterable[ParseResult]) -> None:
         """Store results (replacing any for the same digest and version) in one transaction."""
-        rows = [
-            (
-                r.sha256,
-                r.parser_version,
-                r.status,
-                r.format,
-                r.error_type,
-                r.error,
-                encode_report(r.report) if r.report is not None else None,
-                json.dumps(summarize(r.report), ensure_ascii=False) if r.report else None,
-                *(_preparation(r.report) if r.report is not None else (None, None)),
-                PREPARED_VERSION,
-                r.seconds,
-            )
-            for r in results
-        ]
+        results = list(results)
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO parse_cache (sha256, parser_version, status, format,"
-                " error_type, error, report, summary, prepared, prepared_sections,"
-                " prepared_version, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                " error_type, error, report, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.sha256,
+                        r.parser_version,
+                        r.status,
+                        r.format,
+                        r.error_type,
+                        r.error,
+                        encode_report(r.report) if r.report is not None else None,
+                        r.seconds,
+                    )
+                    for r in results
+                ],
+            )
+            self.conn.executemany(
+                "DELETE FROM preparations WHERE sha256 = ? AND parser_version = ?",
+                [(r.sha256, r.parser_version) for r in results if r.report is None],
+            )
+            self._put_preparations(
+                (r.sha256, r.parser_version, r.report) for r in results if r.report is not None
             )
 
+    def put_encoded(
+        self, rows: Iterable[tuple[str, str, str | None, bytes, str, bytes, bytes]]
+    ) -> None:
+        """Store parsed results already encoded: (digest, parser version, format, report
+        blob, summary JSON, prepared rows, sections), the current ``PREPARED_VERSION``."""
+        rows = list(rows)
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO parse_cache (sha256, parser_version, status, format,"
+                " report) VALUES (?, ?, 'parsed', ?, ?)",
+                [row[:4] for row in rows],
+            )
+            self.conn.executemany(
+                _PUT_PREPARATION,
+                [(sha, version, PREPARED_VERSION, *row[4:]) for sha, version, *row in rows],
+            )
+
+    def _put_preparations(self, records: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        self.conn.executemany(
+            _PUT_PREPARATION,
+            [
+                (
+                    sha,
+                    version,
+                    PREPARED_VERSION,
+                    json.dumps(summarize(report), ensure_ascii=False),
+                    *_preparation(report),
+                )
+                for sha, version, report in records
+            ],
+        )
+
     def outcomes(self, parser_version: str) -> dict[str, Outcome]:
-        """Per cached digest: status, format, error and the summary (no report JSON)."""
-        rows = self.conn.execute(
-            "SELECT sha256, status, format, error_type, error, summary FROM parse_cache"
+        """Per cached digest: status, format, error and the summary (no report JSON).
+
+        Parsed documents whose preparation is missing or of an older
+        ``PREPARED_VERSION`` are prepared again from their cached record first,
+        so that every preparation a build reads is current.
+        """
+        prepared = {
+            sha: (summary, version)
+            for sha, summary, version in self.conn.execute(
+                "SELECT sha256, summary, prepared_version FROM preparations"
+                " WHERE parser_version = ?",
+                (parser_version,),
+            )
+        }
+        out: dict[str, Outcome] = {}
+        stale: list[str] = []
+        for sha, status, fmt, error_type, error in self.conn.execute(
+            "SELECT sha256, status, format, error_type, error FROM parse_cache"
             " WHERE parser_version = ?",
             (parser_version,),
-        )
-        return {
-            sha: Outcome(status, fmt, error_type, error, json.loads(summary) if summary else None)
-            for sha, status, fmt, error_type, error, summary in rows
-        }
+        ):
+            summary, version = prepared.get(sha, (None, None))
+            if status == "parsed" and version != PREPARED_VERSION:
+                stale.append(sha)
+            out[sha] = Outcome(
+                status, fmt, error_type, error, json.loads(summary) if summary else None
+            )
+        for sha, summary in self._prepare_again(stale, parser_version):
+            out[sha].summary = summary
+        return out
 
-    def prepared(
-        self, digests: Iterable[str], parser_version: str
-    ) -> Iterator[tuple[str, Prepared, bytes]]:
-        """Per parsed digest, in the order given: its prepared rows and its sections' blob.
-
-        The sections stay encoded (``rows.load_sections`` reads them): the build
-        hands them to its search process as they are. Preparations of an older
-        ``PREPARED_VERSION`` are redone from the cached record and stored again.
-        """
-        digests = list(digests)
+    def _prepare_again(
+        self, digests: list[str], parser_version: str
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Redo the preparations of ``digests`` from their records; yields their summaries."""
         for start in range(0, len(digests), 500):
             chunk = digests[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            # The report JSON (the largest column) is read only for outdated preparations.
-            rows = self.conn.execute(
-                "SELECT sha256, prepared, prepared_sections, prepared_version FROM parse_cache"
-                f" WHERE parser_version = ? AND status = 'parsed' AND sha256 IN ({marks})",
-                (parser_version, *chunk),
-            ).fetchall()
-            by_sha = {row[0]: row for row in rows}
-            redone = []
-            for sha in chunk:
-                if sha not in by_sha:
-                    continue
-                _, blob, sections, version = by_sha[sha]
-                if blob is None or sections is None or version != PREPARED_VERSION:
-                    report = self.conn.execute(
-                        "SELECT report FROM parse_cache WHERE sha256 = ? AND parser_version = ?",
-                        (sha, parser_version),
-                    ).fetchone()[0]
-                    if report is None:
-                        continue
-                    blob, sections = _preparation(decode_report(report))
-                    redone.append((blob, sections, PREPARED_VERSION, sha, parser_version))
-                yield sha, Prepared.load(blob), sections
-            if redone:
-                with self.conn:
-                    self.conn.executemany(
-                        "UPDATE parse_cache SET prepared = ?, prepared_sections = ?,"
-                        " prepared_version = ? WHERE sha256 = ? AND parser_version = ?",
-                        redone,
-                    )
+            records = [
+                (sha, parser_version, decode_report(blob))
+                for sha, blob in self.conn.execute(
+                    f"SELECT sha256, report FROM parse_cache WHERE parser_version = ?"
+                    f" AND status = 'parsed' AND report IS NOT NULL AND sha256 IN ({marks})",
+                    (parser_version, *chunk),
+                )
+            ]
+            with self.conn:
+                self._put_preparations(records)
+            for sha, _, report in records:
+                yield sha, summarize(report)
+
+    def prepared(
+        self, digests: Iterable[str], parser_version: str
+    ) -> Iterator[tuple[str, Prepared]]:
+        """Per digest with a preparation, in the order given: its prepared rows."""
+        for sha, blob in self._read("prepared", digests, parser_version):
+            yield sha, Prepared.load(blob)
+
+    def sections(self, digests: Iterable[str], parser_version: str) -> Iterator[tuple[str, bytes]]:
+        """Per digest with a preparation, in the order given: its sections as stored
+        (``rows.dump_sections``; ``rows.unpack_sections`` and ``read_stored`` read them)."""
+        return self._read("sections", digests, parser_version)
 
     def readings(
         self, digests: Iterable[str], parser_version: str
     ) -> Iterator[tuple[str, Prepared, list[SectionRow]]]:
-        """Like ``prepared``, with the sections decoded (for comparing two versions)."""
-        for sha, prepared, sections in self.prepared(digests, parser_version):
-            yield sha, prepared, load_sections(sections)
+        """Prepared rows and decoded sections together (for comparing two versions)."""
+        digests = list(digests)
+        sections = dict(self.sections(digests, parser_version))
+        for sha, prepared in self.prepared(digests, parser_version):
+            yield sha, prepared, load_sections(sections[sha])
+
+    def _read(
+        self, column: str, digests: Iterable[str], parser_version: str
+    ) -> Iterator[tuple[str, bytes]]:
+        digests = list(digests)
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found = dict(
+                self.conn.execute(
+                    f"SELECT sha256, {column} FROM preparations"
+                    f" WHERE parser_version = ? AND sha256 IN ({marks})",
+                    (parser_version, *chunk),
+                )
+            )
+            for sha in chunk:
+                if sha in found:
+                    yield sha, found[sha]
 
     def page_dates(self) -> dict[str, tuple[str | None, str | None]]:
         """Every page's stated publication date and where it was found, by digest."""
@@ -240,6 +356,12 @@ class BuildState:
         """Store (digest, ISO date or None, how) for pages read."""
         with self.conn:
             self.conn.executemany("INSERT OR REPLACE INTO page_dates VALUES (?, ?, ?)", rows)
+
+
+_PUT_PREPARATION = (
+    "INSERT OR REPLACE INTO preparations (sha256, parser_version, prepared_version, summary,"
+    " prepared, sections) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def _preparation(report: dict[str, Any]) -> tuple[bytes, bytes]:

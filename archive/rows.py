@@ -78,6 +78,7 @@ class ReportRows:
     report: Row
     requests: Row | None
     review_litigation: Row | None
+    proactive: list[Row] = field(default_factory=list)
     cells: list[Row] = field(default_factory=list)
     failed_checks: list[Row] = field(default_factory=list)
     extra_facts: list[Row] = field(default_factory=list)
@@ -298,6 +299,7 @@ def assemble(prepared: Prepared, ctx: ReportContext, prov: Provenance) -> Report
         review_litigation=(
             context + tuple(prepared.review_litigation) if prepared.review_litigation else None
         ),
+        proactive=[context + tuple(p) for p in prepared.proactive],
         cells=[rid + tuple(c) for c in prepared.cells],
         failed_checks=[context + tuple(c) for c in prepared.failed_checks],
         extra_facts=[rid + tuple(e) for e in prepared.extra_facts],

