@@ -238,7 +238,10 @@ class BuildState:
             )
             self.conn.executemany(
                 _PUT_PREPARATION,
-                [(sha, version, PREPARED_VERSION, *row[4:]) for sha, version, *row in rows],
+                [
+                    (sha, version, PREPARED_VERSION, summary, prepared, sections)
+                    for sha, version, _, _, summary, prepared, sections in rows
+                ],
             )
 
     def _put_preparations(self, records: Iterable[tuple[str, str, dict[str, Any]]]) -> None:

@@ -463,3 +463,26 @@ def test_documents_come_from_successful_report_and_attachment_captures(tmp_path:
     assert docs["c"].page_url == page and docs["c"].page_title == "某县2023年报告"
     assert docs["c"].captures == 2 and docs["b"].captures == 1
     assert docs["c"].headers == {"Content-Type": "application/pdf"}
+
+
+def test_results_stored_already_encoded_read_back_like_parsed_ones(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    from archive.build_state import BuildState
+
+    build(tmp_path / "data", from_dirs=[seed_dir], use_ledger=False)
+    version = str(parsers.PARSER_VERSION)
+    with BuildState.open(tmp_path / "data") as parsed:
+        rows = parsed.conn.execute(
+            "SELECT c.sha256, c.parser_version, c.format, c.report, p.summary, p.prepared,"
+            " p.sections FROM parse_cache c JOIN preparations p USING (sha256, parser_version)"
+        ).fetchall()
+        with BuildState.open(tmp_path / "copy") as copy:
+            copy.put_encoded(rows)
+            assert len(rows) == 5
+            digests = [row[0] for row in rows]
+            assert copy.outcomes(version) == {
+                sha: outcome for sha, outcome in parsed.outcomes(version).items() if sha in digests
+            }
+            assert list(copy.prepared(digests, version)) == list(parsed.prepared(digests, version))
+            assert list(copy.sections(digests, version)) == list(parsed.sections(digests, version))
