@@ -104,30 +104,6 @@ def _assert_every_printed_cell_is_kept(
                 assert wide[schema.request_column(cell["row"], cell["column"])] == cell["value"]
 
 
-def _assert_every_printed_cell_is_kept(
-    conn: sqlite3.Connection, report_id: str, path: Path
-) -> None:
-    """Each cell the parser read is in ``cells`` with its text, or printed exactly its value."""
-    record = parsers.parse_document(
-        path.read_bytes(), parsers.DocumentMeta(name=path.name)
-    ).to_json()
-    kept = {
-        (r["table_key"], r["row_key"], r["column_key"]): r["text"]
-        for r in conn.execute("SELECT * FROM cells WHERE report_id = ?", (report_id,))
-    }
-    wide = conn.execute("SELECT * FROM requests WHERE report_id = ?", (report_id,)).fetchone()
-    assert record["cells"]
-    for cell in record["cells"]:
-        key = (cell["table"], cell["row"], cell["column"])
-        if key in kept:
-            assert kept[key] == cell["text"]
-        else:
-            plain = "" if cell["value"] is None else str(cell["value"])
-            assert cell["text"].strip() == plain, key
-            if cell["table"] == "requests":
-                assert wide[schema.request_column(cell["row"], cell["column"])] == cell["value"]
-
-
 def test_documents_that_fail_are_listed_with_their_error(seed_dir: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     build(data, from_dirs=[seed_dir], use_ledger=False)
