@@ -51,6 +51,7 @@ from archive.phase_clock import PhaseClock, Phases, timed
 from archive.regions import province_from_code
 from archive.rows import Prepared, Provenance, ReportContext, assemble
 from archive.store import RawStore
+from archive.table_copy import copy_tables
 
 # Which format's reading is preferred when two documents of a report parse equally well.
 FORMAT_RANK = {
@@ -486,17 +487,22 @@ def _insert_sql(table: schema.Table, with_rowid: bool = False) -> str:
 OWN_TABLES = tuple(t for t in schema.TABLES if t.name not in search_writer.CHILD_TABLES)
 
 
-def create_indexes(
-    conn: sqlite3.Connection, tables: Iterable[schema.Table] = schema.TABLES
-) -> None:
-    for table in tables:
-        for statement in schema.create_index_sql(table):
-            conn.execute(statement)
-
-
 def side_path(path: Path) -> Path:
-    """The file the build process writes its own tables into, beside ``path``."""
+    """The file the build process writes most of its tables into, beside ``path``."""
     return path.with_name(path.name + "-tables")
+
+
+def across_path(path: Path) -> Path:
+    """The file of the tables the across-report stage writes or changes, beside ``path``."""
+    return path.with_name(path.name + "-across")
+
+
+# The build process's tables the across-report stage changes (``divisions`` sets
+# division codes, ``checks`` adds cross checks): written into ``across_path``, with
+# the stage's own tables; every other table of this process is final when its
+# rows are in, and the search process copies it meanwhile (``finish``).
+ACROSS_TABLES = (schema.REPORTS.name, schema.BODIES.name)
+ACROSS_SCHEMA = "across"
 
 
 class ArchiveWriter:
@@ -504,11 +510,13 @@ class ArchiveWriter:
 
     A child process (``search_writer``), started on the plan of reports,
     creates ``path`` and writes ``sections`` and the FTS tables there. This
-    process writes every other table into a side file (indexed as they fill),
-    then the cross-report checks, the summaries and the across-report stage
-    (``finish``'s ``stage``) while the child may still be writing, and copies
-    them all into ``path`` (``copy_tables``). Rows are buffered and
-    bulk-inserted with ``executemany`` on prepared tuples.
+    process writes every other table into two side files (``side_path``, and
+    ``across_path`` for ``reports``, ``bodies`` and ``cross_checks``, attached),
+    indexes them, adds the cross-report checks and summaries, then hands the
+    first file to the child, which copies it into ``path`` once its own tables
+    are done, while this process runs the across-report stage (``finish``'s
+    ``stage``) on the second. At last this process copies the second file in.
+    Rows are buffered and bulk-inserted with ``executemany`` on prepared tuples.
     """
 
     FLUSH_EVERY = 2000
@@ -524,9 +532,14 @@ class ArchiveWriter:
         self.phases: Phases = {} if phases is None else phases
         self.ledger = ledger
         self.side = side_path(path)
-        self.side.unlink(missing_ok=True)
+        self.across = across_path(path)
+        for file in (self.side, self.across):
+            file.unlink(missing_ok=True)
         self.search = search_writer.SearchWriter(path, plan)
         self.conn = search_writer.open_bulk(self.side)
+        self.conn.execute(f"ATTACH DATABASE ? AS [{ACROSS_SCHEMA}]", (str(self.across),))
+        self.conn.execute(f"PRAGMA [{ACROSS_SCHEMA}].journal_mode=OFF")
+        self.conn.execute(f"PRAGMA [{ACROSS_SCHEMA}].synchronous=OFF")
         self.conn.execute("BEGIN")
         # Indexes are built after the last row (``finish``): inserting into a
         # dozen indexes of a table as it fills cost about twice as much, and this
@@ -534,10 +547,10 @@ class ArchiveWriter:
         # being built (~1 GiB at 700k).
         self.conn.execute(f"PRAGMA cache_size=-{2 * 1024 * 1024}")
         for table in OWN_TABLES:
-            self.conn.execute(schema.create_table_sql(table))
+            self.conn.execute(schema.create_table_sql(table, _schema_of(table)))
         # X_NARRATIVE failures are found when a document is prepared and written
         # with the report; the across-report stage adds the other cross checks.
-        self.conn.execute(across.checks.DDL)
+        across.checks.create_table(self.conn, ACROSS_SCHEMA)
         self.buffers: dict[str, list[tuple[Any, ...]]] = {}
         self.sql = {t.name: _insert_sql(t) for t in OWN_TABLES}
         self.sql["reports"] = _insert_sql(schema.REPORTS, with_rowid=True)
@@ -599,13 +612,18 @@ class ArchiveWriter:
                 rows.clear()
         self.pending = 0
 
-    def finish(self, info: dict[str, Any], stage: Callable[[Path], Any] | None = None) -> None:
-        """Indexes, X_CARRY, summaries and ``stage`` in the side file while the child may
-        still write; then the child's file gets every table of it."""
+    def finish(
+        self, info: dict[str, Any], stage: Callable[[Path, Path], Any] | None = None
+    ) -> None:
+        """Indexes, X_CARRY and summaries; then the child copies the side file while
+        ``stage`` runs on the across file (reading the side file's tables, attached
+        read-only: ``stage(across file, side file)``); last, the across file is copied."""
         phases = self.phases
         self.flush()
         with timed(phases, "indexes"):
-            create_indexes(self.conn, OWN_TABLES)
+            for table in OWN_TABLES:
+                for statement in schema.create_index_sql(table, _schema_of(table)):
+                    self.conn.execute(statement)
         with timed(phases, "cross-report checks (X_CARRY) and summaries"):
             add_carry_checks(self.conn)
             build_summaries(self.conn)
@@ -614,17 +632,19 @@ class ArchiveWriter:
         with timed(phases, "commit"):
             self.conn.execute("COMMIT")
             self.conn.close()
+        self.search.copy_when_done(self.side)
         if stage is not None:
             with timed(phases, "across-report stage"):
-                stage(self.side)
+                stage(self.across, self.side)
         with timed(phases, "wait for the search process"):
             for name, seconds in self.search.finish().items():
                 phases[f"search process: {name}"] = seconds
-        with timed(phases, "copy tables into the search process's file"):
-            conn = search_writer.open_bulk(self.path)
-            copy_tables(conn, self.side)
-            conn.close()
         self.side.unlink()
+        with timed(phases, "copy the across file into the search process's file"):
+            conn = search_writer.open_bulk(self.path)
+            copy_tables(conn, self.across)
+            conn.close()
+        self.across.unlink()
         with timed(phases, "analyze"):
             conn = search_writer.open_bulk(self.path)
             conn.execute("PRAGMA analysis_limit=1000")
@@ -635,35 +655,13 @@ class ArchiveWriter:
     def abort(self) -> None:
         self.conn.close()
         self.search.abort()
-        self.side.unlink(missing_ok=True)
+        for file in (self.side, self.across):
+            file.unlink(missing_ok=True)
 
 
-def copy_tables(conn: sqlite3.Connection, source: Path) -> None:
-    """Copy every table of the file ``source`` (absent from ``conn``'s) with its indexes.
-
-    Each table is created with the source's own statement and indexes, then
-    filled with ``INSERT INTO t SELECT * FROM other.t``: between tables of the
-    same shape, into an empty table with the same indexes, that is SQLite's
-    transfer optimisation: records and index entries are copied as they are,
-    in order, without decoding them or sorting for the indexes.
-    """
-    conn.execute("ATTACH DATABASE ? AS source", (str(source),))
-    conn.execute("BEGIN")
-    tables = conn.execute(
-        "SELECT name, sql FROM source.sqlite_master WHERE type = 'table'"
-        " AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
-    ).fetchall()
-    for name, sql in tables:
-        conn.execute(sql)
-        for (index_sql,) in conn.execute(
-            "SELECT sql FROM source.sqlite_master WHERE type = 'index' AND tbl_name = ?"
-            " AND sql IS NOT NULL ORDER BY rowid",
-            (name,),
-        ).fetchall():
-            conn.execute(index_sql)
-        conn.execute(f"INSERT INTO main.[{name}] SELECT * FROM source.[{name}]")
-    conn.execute("COMMIT")
-    conn.execute("DETACH DATABASE source")
+def _schema_of(table: schema.Table) -> str | None:
+    """The attached database a table of this process is written in (None: the side file)."""
+    return ACROSS_SCHEMA if table.name in ACROSS_TABLES else None
 
 
 def add_carry_checks(conn: sqlite3.Connection) -> None:
@@ -777,7 +775,7 @@ def write_archive(
     ledger: LedgerSnapshot | None = None,
     info: dict[str, Any] | None = None,
     phases: Phases | None = None,
-    stage: Callable[[Path], Any] | None = None,
+    stage: Callable[[Path, Path], Any] | None = None,
 ) -> BuildStats:
     """Write a complete archive database at ``path`` (which must not exist).
 
@@ -791,8 +789,8 @@ def write_archive(
         sources: the portals, for body levels, provinces and the sources table.
         ledger: the crawler's ledger, whose captures are copied as provenance.
         phases: where to add the (wall, CPU) seconds of each step.
-        stage: run on the file of this process's tables before they are copied
-            into ``path`` (the across-report stage).
+        stage: the across-report stage, run as ``stage(across file, side file)``
+            (``ArchiveWriter.finish``).
     """
     stats = BuildStats(documents=len(docs), phases={} if phases is None else phases)
     start = time.perf_counter()
@@ -1022,12 +1020,13 @@ def build(
             for sha, result in unreadable.items():
                 outcomes[sha] = Outcome("failed", None, result.error_type, result.error, None)
 
-            def across_stage(path: Path) -> Any:
+            def across_stage(path: Path, tables: Path) -> Any:
                 # Issue 6: tables that compare reports (divisions, copies, versions,
                 # cross-year checks, late/missing, quality), added before publishing.
                 return across.run(
                     path,
                     data_dir,
+                    tables=tables,
                     sources_dir=sources_dir,
                     load_readings=lambda digests: state.readings(digests, version),
                     progress=say,

@@ -743,18 +743,23 @@ def _describe(column: Column, lang: str) -> str:
     return f"{column.zh} · {column.en}"
 
 
-def create_table_sql(table: Table) -> str:
-    """The CREATE TABLE statement for one table (primary and foreign keys included)."""
+def create_table_sql(table: Table, schema_name: str | None = None) -> str:
+    """The CREATE TABLE statement for one table (primary and foreign keys included),
+    in the attached database ``schema_name`` if given."""
     lines = [f"  [{c.name}] {c.type}" for c in table.columns]
     lines.append("  PRIMARY KEY (" + ", ".join(f"[{k}]" for k in table.pk) + ")")
     for column, other, other_column in table.foreign_keys:
         lines.append(f"  FOREIGN KEY ([{column}]) REFERENCES [{other}]([{other_column}])")
     suffix = " WITHOUT ROWID" if table.without_rowid else ""
-    return f"CREATE TABLE [{table.name}] (\n" + ",\n".join(lines) + f"\n){suffix}"
+    name = f"[{schema_name}].[{table.name}]" if schema_name else f"[{table.name}]"
+    return f"CREATE TABLE {name} (\n" + ",\n".join(lines) + f"\n){suffix}"
 
 
-def create_index_sql(table: Table) -> list[str]:
-    """CREATE INDEX statements (run after the bulk load: faster than maintaining them)."""
+def create_index_sql(table: Table, schema_name: str | None = None) -> list[str]:
+    """CREATE INDEX statements (run after the bulk load: faster than maintaining them),
+    in the attached database ``schema_name`` if given (SQLite puts an index whose name
+    is not qualified in ``main``, wherever its table is)."""
+    prefix = f"[{schema_name}]." if schema_name else ""
     statements = []
     for unique, groups in ((False, table.indexes), (True, table.unique_indexes)):
         for cols in groups:
@@ -762,7 +767,7 @@ def create_index_sql(table: Table) -> list[str]:
             name = f"idx_{table.name}_{'_'.join(c.replace(' DESC', '_desc') for c in cols)}"
             kind = "UNIQUE INDEX" if unique else "INDEX"
             statements.append(
-                f"CREATE {kind} [{name}] ON [{table.name}] ("
+                f"CREATE {kind} {prefix}[{name}] ON [{table.name}] ("
                 + ", ".join(
                     f"[{c.removesuffix(' DESC')}]" + (" DESC" if c.endswith(" DESC") else "")
                     for c in cols

@@ -21,6 +21,7 @@ the parent gets its error at its next ``check`` or at ``finish``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import multiprocessing
@@ -36,6 +37,7 @@ from archive import bigram, binding, publish, schema
 from archive.build_state import BuildState
 from archive.phase_clock import PhaseClock, Phases
 from archive.rows import read_stored, unpack_sections
+from archive.table_copy import copy_tables
 
 # The tables the child writes (every other table is the parent's, but the FTS ones).
 SECTIONS_TABLE = "sections"
@@ -116,8 +118,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(schema.create_view_sql(view))
 
 
-def _write(path: Path, plan: SearchPlan, parent: int) -> Phases:
-    """The child: create the schema in ``path``, insert every report's sections, index.
+def _write(path: Path, plan: SearchPlan, parent: int, ready: Connection) -> Phases:
+    """The child: create the schema in ``path``, insert every report's sections, index,
+    commit; then copy in the build process's file of final tables, when ``ready`` names it.
 
     ``parent`` is the build process's pid: if it is gone, stop. Returns (wall,
     CPU) seconds per step.
@@ -169,9 +172,25 @@ def _write(path: Path, plan: SearchPlan, parent: int) -> Phases:
             f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE})"
         )
     conn.execute("COMMIT")
+    clock.switch("waiting for the build process's tables")
+    side = _wait_for_tables(ready, parent)
+    clock.switch("copying the build process's tables")
+    copy_tables(conn, side)
     conn.close()
     clock.switch(None)
     return phases
+
+
+def _wait_for_tables(ready: Connection, parent: int) -> Path:
+    """The file of the build process's final tables, once it says it is written."""
+    while not ready.poll(1.0):
+        if os.getppid() != parent:
+            raise ParentGone
+    try:
+        side: Path = ready.recv()
+    except EOFError:  # the build process closed the pipe: it is stopping
+        raise ParentGone from None
+    return side
 
 
 class ParentGone(Exception):
@@ -183,16 +202,22 @@ _body_index_text = functools.lru_cache(maxsize=65536)(bigram.index_text)
 
 
 def _child(
-    path: Path, plan: SearchPlan, parent: int, result: Connection, parent_end: Connection
+    path: Path,
+    plan: SearchPlan,
+    parent: int,
+    ready: Connection,
+    result: Connection,
+    parent_ends: tuple[Connection, ...],
 ) -> None:
-    # A forked child holds copies of the parent's files. Close the parent's end of
-    # the result pipe and the build lock (so that the lock is released as soon as
-    # the parent dies).
-    parent_end.close()
+    # A forked child holds copies of the parent's files. Close the parent's ends of
+    # the pipes and the build lock (so that the lock is released as soon as the
+    # parent dies).
+    for end in parent_ends:
+        end.close()
     for fd in publish.HELD_LOCK_FDS:
         os.close(fd)
     try:
-        phases = _write(path, plan, parent)
+        phases = _write(path, plan, parent, ready)
     except ParentGone:  # stop; the file is deleted by the next build
         result.send("the build process went away")
         return
@@ -217,9 +242,10 @@ class SearchWriter:
         # changed since the build started).
         ctx = multiprocessing.get_context("fork")
         self._result, result_send = ctx.Pipe(duplex=False)
+        ready_receive, self._ready = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
             target=_child,
-            args=(path, plan, os.getpid(), result_send, self._result),
+            args=(path, plan, os.getpid(), ready_receive, result_send, (self._result, self._ready)),
             name="xxgk-build-search",
         )
         # The child shares the parent's memory copy-on-write; its garbage collector
@@ -231,7 +257,15 @@ class SearchWriter:
         finally:
             gc.unfreeze()
         result_send.close()
+        ready_receive.close()
         self._outcome: Phases | str | None = None
+
+    def copy_when_done(self, tables: Path) -> None:
+        """Have the child copy the file ``tables`` (complete) in, after its own tables."""
+        # If the child has stopped already, ``finish`` says why.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._ready.send(tables)
+        self._ready.close()
 
     def check(self) -> None:
         """Raise the child's error now if it has already stopped with one."""
@@ -268,3 +302,4 @@ class SearchWriter:
             self.process.kill()
         self.process.join()
         self._result.close()
+        self._ready.close()

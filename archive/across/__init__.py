@@ -59,17 +59,25 @@ def run(
     data_dir: Path,
     *,
     steps: Sequence[str] = STEPS,
+    tables: Path | None = None,
     sources_dir: Path | None = None,
     load_readings: versions.LoadReadings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Add the across-report tables of ``steps`` to the (unpublished) database at ``db_path``.
 
+    ``tables``: another file whose tables the steps read (attached read-only,
+    so a step that tried to change one would fail); the build keeps there the
+    tables the stage does not change.
+
     The caller runs ``ANALYZE`` on the published file afterwards.
     """
     say = progress or (lambda message: None)
     start = time.perf_counter()
-    conn = sqlite3.connect(db_path, isolation_level=None)
+    # Opened as a URI, so that the read-only ATTACH below is read as one.
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri(), uri=True, isolation_level=None)
+    if tables is not None:
+        conn.execute("ATTACH DATABASE ? AS tables", (Path(tables).resolve().as_uri() + "?mode=ro",))
     counts: dict[str, float] = {}
     timings: dict[str, float] = {}
     actions: dict[str, Callable[[], int]] = {

@@ -25,7 +25,7 @@ from archive.across.script import run_script
 from parsers.template import COLUMNS
 
 DDL = """
-CREATE TABLE IF NOT EXISTS cross_checks (
+CREATE TABLE IF NOT EXISTS {schema}.cross_checks (
   check_id TEXT, report_id TEXT, other_report_id TEXT, body_id TEXT, body_name TEXT,
   year INTEGER, province TEXT, level TEXT, scope TEXT, expected REAL, actual REAL,
   severity TEXT, text TEXT
@@ -65,10 +65,15 @@ WHERE cur.in_force != prev.in_force + coalesce(cur.issued, 0) - coalesce(cur.rep
 """
 
 
+def create_table(conn: sqlite3.Connection, schema_name: str = "main") -> None:
+    """``cross_checks``, if absent, in ``schema_name`` (the build creates it with the reports)."""
+    run_script(conn, DDL.format(schema=schema_name))
+
+
 def add_carry(conn: sqlite3.Connection) -> int:
     """Create ``cross_checks`` (if the build has not) and add X_CARRY per column; returns
     the number of X_CARRY failures."""
-    run_script(conn, DDL)
+    create_table(conn)
     for col in COLUMNS:
         conn.execute(CARRY_SQL.format(col=col))
     return _count(conn, "X_CARRY")
@@ -77,7 +82,7 @@ def add_carry(conn: sqlite3.Connection) -> int:
 def add_in_force(conn: sqlite3.Connection) -> int:
     """Add X_IN_FORCE (from 表二, ``proactive``) and index ``cross_checks``; returns the
     number of X_IN_FORCE failures."""
-    run_script(conn, DDL)
+    create_table(conn)
     conn.execute(IN_FORCE_ROWS_SQL)
     conn.execute("CREATE INDEX temp.in_force_rows_key ON in_force_rows (body_id, year, row_key)")
     conn.execute(IN_FORCE_SQL)

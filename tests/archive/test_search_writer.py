@@ -20,7 +20,7 @@ def test_a_failing_search_process_fails_the_build_and_publishes_nothing(
     build(data, from_dirs=[seed_dir], use_ledger=False)
     before = (data / "archive.db").read_bytes()
 
-    def broken(path: Path, plan: object, parent: int) -> None:  # runs in the forked child
+    def broken(*args: object) -> None:  # runs in the forked child
         raise RuntimeError("simulated failure in the search process")
 
     monkeypatch.setattr(archive.search_writer, "_write", broken)
