@@ -68,3 +68,37 @@ def test_the_search_process_writes_sections_and_search_tables_into_the_published
     assert not (data / "archive.db.new-tables").exists()
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_the_search_process_stops_waiting_for_tables_when_its_parent_is_gone() -> None:
+    import multiprocessing
+    import os
+
+    from archive.search_writer import ParentGone, _wait_for_tables
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    # Nothing is ever sent; the "parent" named is not this process's parent.
+    with pytest.raises(ParentGone):
+        _wait_for_tables(receive, parent=os.getppid() + 1_000_000)
+    send.send(Path("/tmp/tables"))
+    assert _wait_for_tables(receive, parent=os.getppid()) == Path("/tmp/tables")
+
+
+def test_the_across_stage_cannot_change_the_tables_it_reads(
+    seed_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build hands the across stage the file of its final tables read-only: a step
+    that tried to change one would fail the build instead of being silently lost."""
+    import sqlite3
+
+    import archive.across.quality
+
+    def changes_a_final_table(conn: sqlite3.Connection) -> int:
+        conn.execute("UPDATE requests SET year = year")
+        return 0
+
+    monkeypatch.setattr(archive.across.quality, "add", changes_a_final_table)
+    data = tmp_path / "data"
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert not list(data.glob("archive.db*"))
