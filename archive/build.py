@@ -504,6 +504,11 @@ def across_path(path: Path) -> Path:
 ACROSS_TABLES = (schema.REPORTS.name, schema.BODIES.name)
 ACROSS_SCHEMA = "across"
 
+# Tables whose indexes the across stage does not use (表二's rows are scanned, or
+# read by their primary key): the search process builds them once it has copied
+# the tables in, in what would otherwise be its idle time (``finish``).
+INDEXED_BY_THE_SEARCH_PROCESS = (schema.PROACTIVE,)
+
 
 class ArchiveWriter:
     """Writes one fresh database file at ``path``, on two cores.
@@ -615,15 +620,17 @@ class ArchiveWriter:
     def finish(
         self, info: dict[str, Any], stage: Callable[[Path, Path], Any] | None = None
     ) -> None:
-        """Indexes, X_CARRY and summaries; then the child copies the side file while
-        ``stage`` runs on the across file (reading the side file's tables, attached
-        read-only: ``stage(across file, side file)``); last, the across file is copied."""
+        """Indexes, X_CARRY and summaries; then the child copies the side file (and
+        indexes ``INDEXED_BY_THE_SEARCH_PROCESS``) while ``stage`` runs on the across
+        file (reading the side file's tables, attached read-only: ``stage(across file,
+        side file)``); last, the across file is copied."""
         phases = self.phases
         self.flush()
         with timed(phases, "indexes"):
             for table in OWN_TABLES:
-                for statement in schema.create_index_sql(table, _schema_of(table)):
-                    self.conn.execute(statement)
+                if table not in INDEXED_BY_THE_SEARCH_PROCESS:
+                    for statement in schema.create_index_sql(table, _schema_of(table)):
+                        self.conn.execute(statement)
         with timed(phases, "cross-report checks (X_CARRY) and summaries"):
             add_carry_checks(self.conn)
             build_summaries(self.conn)
@@ -632,7 +639,14 @@ class ArchiveWriter:
         with timed(phases, "commit"):
             self.conn.execute("COMMIT")
             self.conn.close()
-        self.search.copy_when_done(self.side)
+        self.search.copy_when_done(
+            self.side,
+            [
+                sql
+                for table in INDEXED_BY_THE_SEARCH_PROCESS
+                for sql in schema.create_index_sql(table)
+            ],
+        )
         if stage is not None:
             with timed(phases, "across-report stage"):
                 stage(self.across, self.side)

@@ -173,24 +173,30 @@ def _write(path: Path, plan: SearchPlan, parent: int, ready: Connection) -> Phas
         )
     conn.execute("COMMIT")
     clock.switch("waiting for the build process's tables")
-    side = _wait_for_tables(ready, parent)
+    side, indexes = _wait_for_tables(ready, parent)
     clock.switch("copying the build process's tables")
     copy_tables(conn, side)
+    clock.switch("indexes the build process left")
+    conn.execute("BEGIN")
+    for statement in indexes:
+        conn.execute(statement)
+    conn.execute("COMMIT")
     conn.close()
     clock.switch(None)
     return phases
 
 
-def _wait_for_tables(ready: Connection, parent: int) -> Path:
-    """The file of the build process's final tables, once it says it is written."""
+def _wait_for_tables(ready: Connection, parent: int) -> tuple[Path, list[str]]:
+    """The file of the build process's final tables, once it says it is written, and
+    the CREATE INDEX statements it left for this process to run once they are copied."""
     while not ready.poll(1.0):
         if os.getppid() != parent:
             raise ParentGone
     try:
-        side: Path = ready.recv()
+        side, indexes = ready.recv()
     except EOFError:  # the build process closed the pipe: it is stopping
         raise ParentGone from None
-    return side
+    return Path(side), list(indexes)
 
 
 class ParentGone(Exception):
@@ -260,11 +266,12 @@ class SearchWriter:
         ready_receive.close()
         self._outcome: Phases | str | None = None
 
-    def copy_when_done(self, tables: Path) -> None:
-        """Have the child copy the file ``tables`` (complete) in, after its own tables."""
+    def copy_when_done(self, tables: Path, indexes: list[str]) -> None:
+        """Have the child copy the file ``tables`` (complete) in, after its own tables,
+        then run ``indexes`` (CREATE INDEX statements on the copied tables)."""
         # If the child has stopped already, ``finish`` says why.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._ready.send(tables)
+            self._ready.send((tables, indexes))
         self._ready.close()
 
     def check(self) -> None:

@@ -462,3 +462,27 @@ def test_results_stored_already_encoded_read_back_like_parsed_ones(
             }
             assert list(copy.prepared(digests, version)) == list(parsed.prepared(digests, version))
             assert list(copy.sections(digests, version)) == list(parsed.sections(digests, version))
+
+
+def test_every_index_the_schema_declares_is_in_the_published_file(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    """Whichever process builds an index (``build.INDEXED_BY_THE_SEARCH_PROCESS``)."""
+    import re
+
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    conn = open_archive(data)
+    published = {
+        (name, table)
+        for name, table in conn.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
+        )
+    }
+    declared = {
+        (re.search(r"INDEX \[(\w+)\] ON \[(\w+)\]", sql).groups())  # type: ignore[union-attr]
+        for table in schema.TABLES
+        for sql in schema.create_index_sql(table)
+    }
+    assert declared <= published
+    assert {"idx_proactive_base_row", "idx_reports_year_denied_share"} <= {n for n, _ in declared}

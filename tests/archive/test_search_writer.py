@@ -80,8 +80,11 @@ def test_the_search_process_stops_waiting_for_tables_when_its_parent_is_gone() -
     # Nothing is ever sent; the "parent" named is not this process's parent.
     with pytest.raises(ParentGone):
         _wait_for_tables(receive, parent=os.getppid() + 1_000_000)
-    send.send(Path("/tmp/tables"))
-    assert _wait_for_tables(receive, parent=os.getppid()) == Path("/tmp/tables")
+    send.send((Path("/tmp/tables"), ["CREATE INDEX i ON t (c)"]))
+    assert _wait_for_tables(receive, parent=os.getppid()) == (
+        Path("/tmp/tables"),
+        ["CREATE INDEX i ON t (c)"],
+    )
 
 
 def test_the_across_stage_cannot_change_the_tables_it_reads(
