@@ -331,17 +331,7 @@ def test_build_command_refuses_a_missing_folder(tmp_path: Path) -> None:
 def test_outdated_or_missing_preparations_are_redone_from_the_cached_record(
     seed_dir: Path, tmp_path: Path, outdate: str
 ) -> None:
-    data = tmp_path / "data"
-    build(data, from_dirs=[seed_dir], use_ledger=False)
-    before = _tables(data)
-    state = sqlite3.connect(data / "build-state.db")
-    with state:
-        state.execute(outdate)
-    state.close()
-    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
-    assert stats.parsed_now == 0
-    assert _tables(data) == before
-    state = sqlite3.connect(data / "build-state.db")
+    state = _rebuilt_after_changing_the_cache(seed_dir, tmp_path / "data", outdate)
     assert state.execute("SELECT DISTINCT prepared_version FROM preparations").fetchall() == [
         (PREPARED_VERSION,)
     ]
@@ -350,28 +340,38 @@ def test_outdated_or_missing_preparations_are_redone_from_the_cached_record(
 def test_a_cache_written_before_the_preparations_table_is_moved_over(
     seed_dir: Path, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
-    build(data, from_dirs=[seed_dir], use_ledger=False)
-    before = _tables(data)
     # The layout of earlier builds: the preparation in parse_cache's own columns.
-    state = sqlite3.connect(data / "build-state.db")
-    with state:
-        state.execute(
-            "UPDATE parse_cache SET (summary, prepared, prepared_sections, prepared_version) ="
-            " (SELECT summary, prepared, sections, prepared_version FROM preparations p"
-            "  WHERE p.sha256 = parse_cache.sha256"
-            "  AND p.parser_version = parse_cache.parser_version)"
-        )
-        state.execute("DROP TABLE preparations")
-    state.close()
-    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
-    assert stats.parsed_now == 0
-    assert _tables(data) == before
-    state = sqlite3.connect(data / "build-state.db")
+    state = _rebuilt_after_changing_the_cache(
+        seed_dir,
+        tmp_path / "data",
+        "UPDATE parse_cache SET (summary, prepared, prepared_sections, prepared_version) ="
+        " (SELECT summary, prepared, sections, prepared_version FROM preparations p"
+        "  WHERE p.sha256 = parse_cache.sha256"
+        "  AND p.parser_version = parse_cache.parser_version)",
+        "DROP TABLE preparations",
+    )
     assert state.execute("SELECT count(*) FROM preparations").fetchone()[0] == 5
     assert state.execute(
         "SELECT count(*) FROM parse_cache WHERE prepared IS NOT NULL OR summary IS NOT NULL"
     ).fetchone() == (0,)
+
+
+def _rebuilt_after_changing_the_cache(
+    seed_dir: Path, data: Path, *statements: str
+) -> sqlite3.Connection:
+    """Build, change the parse cache with ``statements``, build again: nothing is parsed
+    again and the tables are the same. Returns a connection to the cache."""
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    before = _tables(data)
+    state = sqlite3.connect(data / "build-state.db")
+    with state:
+        for statement in statements:
+            state.execute(statement)
+    state.close()
+    stats = build(data, from_dirs=[seed_dir], use_ledger=False)
+    assert stats.parsed_now == 0
+    assert _tables(data) == before
+    return sqlite3.connect(data / "build-state.db")
 
 
 def _tables(data: Path) -> dict[str, list[tuple[object, ...]]]:
