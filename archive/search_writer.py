@@ -3,20 +3,23 @@
 Inserting bigram text into FTS5 is the largest single cost of writing the
 archive. So ``write_archive`` runs it in a child process on the second core:
 the child creates the file that will be published and writes ``sections``,
-``sections_fts`` and ``reports_fts`` and the views, while the parent writes
-every other table into a side file. When both are done, the parent copies its
-tables into the child's file (``build.copy_tables``). The sections and the FTS
-index are most of the bytes and are never copied.
+``sections_fts``, ``reports_fts`` and the views there, while the parent writes
+every other table into side files. The sections and the FTS index are most of
+the bytes and are never copied; the parent's tables are copied in, most of
+them by the child itself once its own are committed (the parent says when
+its file of final tables is ready, and which of their indexes it left to the
+child to build), the rest by the parent at the end (``build.ArchiveWriter``).
 
 The child is forked once the build has chosen its reports, so it starts with
 the plan in memory (``SearchPlan``: per report, its rowid, digest, context and
 title) and reads each report's sections from the parse cache itself
-(``BuildState.sections``, its own read-only connection): nothing goes through
-a pipe but its result. The stored texts stay UTF-8 bytes from the cache to
-SQLite (``rows.StoredSection``). The child numbers the sections in plan order
-and computes the bigram text of titles and body names. If the parent dies,
-the child notices (its parent process changes) and stops; if the child fails,
-the parent gets its error at its next ``check`` or at ``finish``.
+(``BuildState.sections``, its own connection): only the parent's "ready"
+message and the child's result go through pipes. The stored texts stay UTF-8
+bytes from the cache to SQLite (``rows.StoredSection``). The child numbers the
+sections in plan order and computes the bigram text of titles and body names.
+If the parent dies, the child notices (its parent process changes) and stops;
+if the child fails, the parent gets its error at its next ``check`` or at
+``finish``.
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 def create_schema(conn: sqlite3.Connection) -> None:
     """The child's table (``sections``, without its indexes), the FTS tables and the views.
 
-    The parent's tables come with ``build.copy_tables``; a view may name them before.
+    The parent's tables are copied in later (``table_copy.copy_tables``); a view may
+    name them before.
     """
     conn.execute(schema.create_table_sql(schema.SECTIONS))
     for fts in schema.FTS:
