@@ -19,14 +19,22 @@ the page's sort and key when the page is a first page of a sorted table, and
 the one statement of that request that ends ``order by <that sort> limit N``
 (the page's own query; Datasette writes nothing after it) gets the key
 appended: ``order by year desc, id limit 26``. Nothing else is touched, so
-later pages, counts and facets are Datasette's own. The SQL the page reports
-(``query.sql`` in JSON, "View and edit SQL") is Datasette's string, without
-the key.
+later pages, counts and facets are Datasette's own.
+
+The SQL the page reports is the one that ran: Datasette writes its own string
+into the page (``query.sql`` in JSON, the "View and edit SQL" link in HTML),
+so the statement run is noted in the request, and the table template's
+variables (``extra_template_vars``) and the JSON renderer (this plugin's
+``json``, Datasette's with that one field replaced) show it instead.
 
 Speed: the key in the ORDER BY needs an index in that order for the default
 sorts (``(year DESC, id)`` on ``reports``, see ``archive/schema.py``), or
 SQLite sorts a whole year's rows; with it the first page reads its 26 rows
-(and the later pages, which already had the key, read theirs). Views page by
+(and the later pages, which already had the key, read theirs). A sort by a
+column with few values (level, template) would read a whole tie to order it
+by the key: the big tables list their ``sortable_columns`` in
+``metadata.yaml`` without them, and a sort a table does not allow answers 400
+saying why (``check_sort``; Datasette's own refusal is a 500). Views page by
 OFFSET in Datasette (no key): left alone.
 """
 
@@ -37,6 +45,7 @@ from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from datasette import hookimpl
+from datasette.renderer import json_renderer
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import BadRequest
 
@@ -48,6 +57,13 @@ class FirstPage(NamedTuple):
     table: str  # escaped, as in Datasette's ``from <table>``
     order_by: str  # ``year desc``, as Datasette writes it
     key: str  # ``id``, ``report_id, row_key`` or ``rowid``
+    # What ran, once it has: ``sql`` (with the key), ``datasette_sql`` (Datasette's
+    # string, which the page would show) and ``params``. Also in ``request.scope[RAN]``.
+    ran: dict[str, Any]
+
+
+# Where the filter hook leaves the page's ``FirstPage.ran`` for the page's renderers.
+RAN = "xxgk_sorted_page_ran"
 
 
 # Set by the filter hook for the request it runs in (each request runs in a task of its own).
@@ -77,7 +93,7 @@ async def first_page_of(
         return None  # the key itself: a total order already
     order_by = escape_sqlite(sort) + (" desc" if descending else "")
     key = ", ".join(escape_sqlite(pk) for pk in pks)
-    return FirstPage(database, escape_sqlite(table), order_by, key)
+    return FirstPage(database, escape_sqlite(table), order_by, key, {})
 
 
 async def check_sort(datasette: Any, request: Any, database: str, table: str) -> None:
@@ -117,7 +133,10 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
     async def inner() -> None:
         await check_sort(datasette, request, database, table)
-        FIRST_PAGE.set(await first_page_of(datasette, request, database, table))
+        page = await first_page_of(datasette, request, database, table)
+        FIRST_PAGE.set(page)
+        if page is not None:
+            request.scope[RAN] = page.ran
 
     return inner
 
@@ -150,6 +169,8 @@ def break_ties_by_key(db: Any, database: str) -> None:
             keyed = page_query_with_key(sql, page)
             if keyed is not None:
                 FIRST_PAGE.set(None)  # one page query per request
+                params = args[0] if args else kwargs.get("params")
+                page.ran.update(sql=keyed, datasette_sql=sql, params=params)
                 sql = keyed
         return await execute(sql, *args, **kwargs)
 
@@ -161,3 +182,38 @@ def startup(datasette: Any) -> None:
     for name, db in datasette.databases.items():
         if not name.startswith("_"):
             break_ties_by_key(db, name)
+
+
+def ran_instead(request: Any, shown: Any) -> dict[str, Any] | None:
+    """The page's ``query`` ({sql, params}) as it ran, if Datasette's ``shown`` SQL is not it."""
+    ran = request.scope.get(RAN) if request is not None else None
+    if not ran or "sql" not in ran or shown != ran["datasette_sql"]:
+        return None
+    return {"sql": ran["sql"], "params": ran["params"]}
+
+
+@hookimpl
+def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    """The table page's "View and edit SQL" link: the statement that ran, with the key."""
+    if template != "table.html" or request is None:
+        return None
+    ran = request.scope.get(RAN)
+    if not ran or "sql" not in ran:
+        return None
+    return {"query": {"sql": ran["sql"], "params": ran["params"]}}
+
+
+def render_json(args: Any, data: Any, view_name: str, request: Any) -> Any:
+    """Datasette's JSON, with ``query.sql`` of a sorted table's first page as it ran."""
+    query = data.get("query") if isinstance(data, dict) else None
+    if isinstance(query, dict):
+        ran = ran_instead(request, query.get("sql"))
+        if ran is not None:
+            data = {**data, "query": {**query, **ran}}
+    return json_renderer(args, data, view_name)
+
+
+@hookimpl
+def register_output_renderer() -> dict[str, Any]:
+    # Registered under Datasette's own extension: it replaces Datasette's JSON renderer.
+    return {"extension": "json", "render": render_json, "can_render": lambda: True}

@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -239,3 +239,29 @@ def test_a_sort_a_big_table_does_not_allow_is_a_400_that_says_why(
     missing = client.get(f"/archive/{table}.json?_sort=no_such_column")
     assert missing.status_code == 400
     assert "no column no_such_column" in missing.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "ending"),
+    [
+        ("/archive/reports?_size=3", "order by year desc, id limit 4"),
+        ("/archive/reports?year__gte=2019&_size=3", "order by year desc, id limit 4"),
+        ("/archive/requests?_sort=province&_size=3", "order by province, report_id limit 4"),
+        ("/archive/proactive?_size=4", "order by year desc, report_id, row_key limit 5"),
+    ],
+)
+def test_a_sorted_page_shows_the_sql_it_ran(client: httpx.Client, path: str, ending: str) -> None:
+    """``query.sql`` and "View and edit SQL" are the first page's SQL, key and all."""
+    data = client.get(path.replace("?", ".json?", 1) + "&_nofacet=1").json()
+    sql, params = data["query"]["sql"], data["query"]["params"]
+    assert sql.endswith(ending), sql
+    # Run as shown, it gives the page's rows in the page's order.
+    ran = client.get("/archive.json", params={"sql": sql, **params}).json()
+    assert ran["rows"][: len(data["rows"])] == data["rows"]
+    page = lxml_html.fromstring(client.get(path).text)
+    (href,) = page.xpath('//a[contains(., "View and edit SQL")]/@href')
+    shown = parse_qs(urlsplit(href).query)
+    assert shown["sql"] == [sql]
+    assert {k: v[0] for k, v in shown.items() if k != "sql"} == {
+        k: str(v) for k, v in params.items()
+    }
