@@ -626,6 +626,12 @@ class ArchiveWriter:
         side file)``); last, the across file is copied."""
         phases = self.phases
         self.flush()
+        # The rows are committed first: at 700k they outgrow the page cache, and
+        # CREATE INDEX in a transaction whose cache is full of dirty pages cost
+        # 105 CPU-s against 64 (+4 for this commit) after it.
+        with timed(phases, "commit the rows"):
+            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN")
         with timed(phases, "indexes"):
             for table in OWN_TABLES:
                 if table not in INDEXED_BY_THE_SEARCH_PROCESS:
