@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -242,8 +243,28 @@ def _cell(table: str, row: str, column: str, value: Any, unit: str | None = None
     return cell
 
 
-def report_record(body: Body, year: int, rng: random.Random, chars: int) -> dict[str, Any]:
-    """One report in ``Report.to_json()`` shape, numbers consistent unless made to fail."""
+# How often a body's report does not follow from its previous year's: its 结转上年度
+# (X_CARRY) or its 现行有效件数 (X_IN_FORCE) figures break the chain (a restatement,
+# a typo, a changed count). An assumption: one year in ten for each.
+CHAIN_BREAKS = 0.1
+# How often a report's text states another number of new requests than its 表三
+# (X_NARRATIVE), also an assumption.
+NARRATIVE_SLIPS = 0.05
+STATED_REQUESTS = re.compile(r"(共收到政府信息公开申请)\d+(件)")
+
+
+def report_record(
+    body: Body,
+    year: int,
+    rng: random.Random,
+    chars: int,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One report in ``Report.to_json()`` shape, numbers consistent unless made to fail.
+
+    ``previous`` is the same body's report of the year before: its carried-forward
+    requests and in-force counts carry into this one, except ``CHAIN_BREAKS`` of the time.
+    """
     template = "2019" if year <= 2020 else "2021"
     rows = REQUEST_ROWS_2019 if template == "2019" else REQUEST_ROWS_2021
     blanks = rng.random() < 0.08  # some bodies leave zero cells blank
@@ -251,6 +272,8 @@ def report_record(body: Body, year: int, rng: random.Random, chars: int) -> dict
     new = [int(rng.random() < 0.6 and rng.expovariate(1 / scale)) for _ in range(6)]
     new[0] = int(rng.expovariate(1 / scale))
     carried = [rng.randint(0, 2) if v else 0 for v in new]
+    if previous is not None and rng.random() >= CHAIN_BREAKS:
+        carried = [v or 0 for v in previous["requests"]["carried_forward"][:6]]
     forward = [min(v, rng.randint(0, 2)) for v in new]
     outcome_rows = [
         r for r in rows if r not in ("new_received", "carried_over", "total", "carried_forward")
@@ -289,6 +312,13 @@ def report_record(body: Body, year: int, rng: random.Random, chars: int) -> dict
     proactive = []
     cells = []
     spec = PROACTIVE_2019 if template == "2019" else PROACTIVE_2021
+    in_force_before = {}
+    if previous is not None and previous["template"] == template and rng.random() >= CHAIN_BREAKS:
+        in_force_before = {
+            row["key"]: row["values"]["in_force"]
+            for row in previous["proactive"]
+            if "in_force" in row["values"]
+        }
     for key, metrics in spec.items():
         values: dict[str, Any] = {}
         for metric in metrics:
@@ -302,9 +332,17 @@ def report_record(body: Body, year: int, rng: random.Random, chars: int) -> dict
                 cells.append(
                     _cell("proactive", key, metric, amount, "万元") | {"text": f"{amount:.4f}"}
                 )
-            else:
-                values[metric] = rng.randint(0, 400)
-                cells.append(_cell("proactive", key, metric, values[metric]))
+                continue
+            values[metric] = rng.randint(0, 400)
+            if metric == "in_force" and key in in_force_before:  # issued, repealed come first
+                before = in_force_before[key]
+                values["repealed"] = min(values["repealed"], before + values["issued"])
+                values[metric] = before + values["issued"] - values["repealed"]
+        cells.extend(
+            _cell("proactive", key, metric, value)
+            for metric, value in values.items()
+            if metric != "amount"
+        )
         proactive.append({"key": key, "label": key, "values": values})
     for row in rows:
         for column, value in zip(COLUMNS, requests[row], strict=True):
@@ -332,6 +370,9 @@ def report_record(body: Body, year: int, rng: random.Random, chars: int) -> dict
         k: _text(rng, k, int(target * share * rng.uniform(0.5, 1.5)), fill)
         for k, share in shares.items()
     }
+    if rng.random() >= NARRATIVE_SLIPS:  # the text states the total 表三 prints
+        total = requests["new_received"][6] or 0
+        sections["requests"] = STATED_REQUESTS.sub(rf"\g<1>{total}\g<2>", sections["requests"])
     warnings = (
         []
         if rng.random() < 0.9
@@ -364,18 +405,22 @@ class Pooled:
 
 
 def _pool(rng: random.Random, chars: int, size: int) -> dict[tuple[str, int], list[Pooled]]:
-    """``size`` distinct reports per (level, year); each body-year draws one and gets its own name."""
+    """``size`` series of a report per year for each level, ``pool[level, year][series]``.
+
+    A body takes one series for all its years (and gets its own name): each year's
+    report follows from the one before (``report_record``'s ``previous``).
+    """
     sample = {
         level: Body(f"样例{level}", level, "广东", "440100", "www.example.gov.cn")
         for level in VOLUME
     }
     pool: dict[tuple[str, int], list[Pooled]] = {}
     for level, body in sample.items():
-        for year in YEARS:
-            entries = pool.setdefault((level, year), [])
-            for _ in range(size):
-                record = report_record(body, year, rng, chars)
-                entries.append(
+        for _ in range(size):
+            record = None
+            for year in YEARS:
+                record = report_record(body, year, rng, chars, previous=record)
+                pool.setdefault((level, year), []).append(
                     Pooled(
                         record,
                         encode_report(record),
@@ -393,8 +438,8 @@ def generate(
 ) -> dict[str, Any]:
     """Write crawl.db and build-state.db for ``n_bodies`` × 7 years of reports.
 
-    Numbers and texts come from a pool of ``pool_size`` distinct reports per level
-    and year (generating and encoding 700k distinct reports would take an hour
+    Numbers and texts come from a pool of ``pool_size`` series of seven yearly reports
+    per level (generating and encoding 700k distinct reports would take an hour
     here); every report gets its own body name, title, URL and digest.
     """
     import sqlite3
@@ -423,8 +468,9 @@ def generate(
     cache_rows: list[tuple[Any, ...]] = []
     page_dates: list[tuple[Any, ...]] = []
     for index, body in enumerate(all_bodies):
+        series = rng.randrange(pool_size)
         for year in YEARS:
-            pooled = rng.choice(pool[(body.level, year)])
+            pooled = pool[(body.level, year)][series]
             title = f"{body.name}{year}年政府信息公开工作年度报告"
             summary = {**pooled.summary, "organization": body.name, "title": title}
             pooled.prepared.title = title
