@@ -45,11 +45,29 @@ leaves them alone). The filter is Datasette's (the same clause, the bigram
 
 CSV is left the plain filter: Datasette's CSV stream asks for its pages with
 a cursor and page size that are not in the query string.
+
+**The indexes are read once at startup** (``warm_indexes``), in a background
+thread at the lowest CPU priority, for at most ``WARM_SECONDS``: every block
+of each FTS table's data table, in order, so that the operating system's page
+cache holds them. A count reads its term's whole doclist (every matching
+rowid and its positions; for a phrase, every bigram's): on a freshly started
+server, with the file not in the page cache (just built, or evicted), that
+was the disk's time, not SQLite's. At 700k reports the sections index is
+2 GB, read in ~16 s from a cold disk; a common term's first count then took
+2-4× as long as with the file cached (``公开``, 4.06M sections: 817 → 171 ms;
+``规范性文件``: 1,137 → 307 ms). The reading stops at the time limit and
+changes no result. ``/-/table-search.json`` says what was read (``warmed``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sqlite3
+import threading
+import time
+import urllib.parse
 from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any, NamedTuple
@@ -72,8 +90,11 @@ PRESENTATION_ARGS = frozenset(
 )  # fmt: skip
 # How many counts the index answered, and how many of those were kept from an earlier
 # request (``/-/table-search.json``; the tests read it).
-ANSWERED = {"counts_from_index": 0, "counts_kept": 0}
+ANSWERED: dict[str, Any] = {"counts_from_index": 0, "counts_kept": 0, "warmed": {}}
 COUNTS_KEPT = 10_000
+# How long startup may spend reading the FTS indexes into the page cache (at 700k
+# reports the sections index is 2 GB: ~16 s from a cold disk at ~125 MB/s).
+WARM_SECONDS = 120.0
 
 
 def searched_tables(datasette: Any, database: str) -> dict[str, str]:
@@ -365,11 +386,63 @@ def answer_counts_from_the_index(db: Any, database: str) -> None:
     db.execute = counted_execute
 
 
+def warm_indexes(path: str, fts_tables: list[str], seconds: float, status: dict[str, Any]) -> None:
+    """Read every block of each FTS table's index (``<fts>_data``) for at most ``seconds``.
+
+    What is read stays in the operating system's page cache (the connection
+    keeps SQLite's small default cache), so a term's first count reads its
+    doclist from memory rather than from the disk. FTS5 writes blocks of at
+    most a page (``pgsz``), kept in the table's leaf pages: reading each row's
+    length reads every page. ``status`` gets, per FTS table, the blocks and
+    bytes read, the seconds taken and whether the whole index was read.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # lowest CPU priority (Linux: per thread)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    deadline = time.monotonic() + seconds
+    uri = f"file:{urllib.parse.quote(path)}?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    try:
+        for fts in fts_tables:
+            started = time.monotonic()
+            blocks = size = 0
+            complete = True
+            data = escape_sqlite(f"{fts}_data")  # FTS5's shadow table of the configured index
+            try:
+                for (length,) in conn.execute(f"select length(block) from {data}"):
+                    blocks += 1
+                    size += length or 0
+                    if blocks % 1024 == 0 and time.monotonic() > deadline:
+                        complete = False
+                        break
+            except sqlite3.Error as exc:
+                status[fts] = {"error": str(exc)}
+                continue
+            status[fts] = {
+                "blocks": blocks,
+                "bytes": size,
+                "seconds": round(time.monotonic() - started, 1),
+                "complete": complete,
+            }
+            if not complete:
+                break
+    finally:
+        conn.close()
+
+
 @hookimpl
 def startup(datasette: Any) -> None:
     for name, db in datasette.databases.items():
-        if searched_tables(datasette, name):
-            answer_counts_from_the_index(db, name)
+        fts_tables = list(dict.fromkeys(searched_tables(datasette, name).values()))
+        if not fts_tables:
+            continue
+        answer_counts_from_the_index(db, name)
+        if db.path is not None and not db.is_mutable:
+            threading.Thread(
+                target=warm_indexes,
+                args=(db.path, fts_tables, WARM_SECONDS, ANSWERED["warmed"]),
+                daemon=True,
+                name="warm-search-indexes",
+            ).start()
 
 
 @hookimpl
