@@ -34,8 +34,13 @@ SQLite sorts a whole year's rows; with it the first page reads its 26 rows
 column with few values (level, template) would read a whole tie to order it
 by the key: the big tables list their ``sortable_columns`` in
 ``metadata.yaml`` without them, and a sort a table does not allow answers 400
-saying why (``check_sort``; Datasette's own refusal is a 500). Views page by
-OFFSET in Datasette (no key): left alone.
+saying why (``check_sort``; Datasette's own refusal is a 500). A sort whose
+``(sort, key)`` index runs the other way (``_sort=year`` against ``(year DESC,
+key)``, the year column's sort link on a page in the default order) is read
+one value at a time, each value's rows in key order from that index
+(``by_value_of``, ``run_by_value``), on an unfiltered table: SQLite would
+otherwise sort a whole year (2.6 s on ``proactive`` at 700k; 20-80 ms so).
+Views page by OFFSET in Datasette (no key): left alone.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from datasette import hookimpl
+from datasette.database import Results
 from datasette.renderer import json_renderer
 from datasette.utils import escape_sqlite
-from datasette.utils.asgi import BadRequest
+from datasette.utils.asgi import BadRequest, Response
 
 
 class FirstPage(NamedTuple):
@@ -130,11 +136,13 @@ async def check_sort(datasette: Any, request: Any, database: str, table: str) ->
 @hookimpl
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     FIRST_PAGE.set(None)
+    BY_VALUE.set(None)
 
     async def inner() -> None:
         await check_sort(datasette, request, database, table)
         page = await first_page_of(datasette, request, database, table)
         FIRST_PAGE.set(page)
+        BY_VALUE.set(await by_value_of(datasette, request, database, table))
         if page is not None:
             request.scope[RAN] = page.ran
 
@@ -165,6 +173,17 @@ def break_ties_by_key(db: Any, database: str) -> None:
 
     async def keyed_execute(sql: str, *args: Any, **kwargs: Any) -> Any:
         page = FIRST_PAGE.get()
+        by_value = BY_VALUE.get()
+        if by_value is not None and by_value.database == database:
+            arms = value_arms(sql, by_value)
+            if arms is not None:
+                BY_VALUE.set(None)
+                FIRST_PAGE.set(None)
+                params = args[0] if args else kwargs.get("params")
+                if page is not None and arms.keyed is not None:
+                    page.ran.update(sql=arms.keyed, datasette_sql=sql, params=params)
+                rest = {k: v for k, v in kwargs.items() if k != "params"}
+                return await run_by_value(execute, arms, by_value, dict(params or {}), rest)
         if page is not None and page.database == database:
             keyed = page_query_with_key(sql, page)
             if keyed is not None:
@@ -175,6 +194,195 @@ def break_ties_by_key(db: Any, database: str) -> None:
         return await execute(sql, *args, **kwargs)
 
     db.execute = keyed_execute
+
+
+# --- Pages of a sort its index serves the other way, value by value -----------------------
+
+
+class ByValue(NamedTuple):
+    """A sort whose (sort, key) index runs the other way: its pages are read value by value."""
+
+    database: str
+    table: str  # escaped
+    column: str  # escaped
+    descending: bool
+    key: str  # escaped key columns, as in ORDER BY
+
+
+BY_VALUE: ContextVar[ByValue | None] = ContextVar("xxgk_by_value", default=None)
+# (database, table, column) → the directions (descending?) of the column in its (column, key) indexes.
+KEY_INDEXES: dict[tuple[str, str, str], frozenset[bool]] = {}
+# At most this many values are read one by one; past them, one statement reads the rest.
+MAX_VALUES = 64
+# Pages read value by value since startup (``/-/sorted-paging.json``; the tests read it).
+READ_BY_VALUE = {"pages": 0}
+
+
+async def key_index_directions(db: Any, table: str, column: str, pks: list[str]) -> frozenset[bool]:
+    """The directions of ``column`` in the table's indexes on exactly (column, *key ascending)."""
+    cached = KEY_INDEXES.get((db.name, table, column))
+    if cached is not None:
+        return cached
+
+    def read(conn: Any) -> frozenset[bool]:
+        found = set()
+        for index in conn.execute(f"pragma index_list({escape_sqlite(table)})").fetchall():
+            info = conn.execute(f"pragma index_xinfo({escape_sqlite(index[1])})").fetchall()
+            keys = [(row[2], bool(row[3])) for row in info if row[5]]  # name, desc
+            if [name for name, _ in keys] == [column, *pks] and not any(d for _, d in keys[1:]):
+                found.add(keys[0][1])
+        return frozenset(found)
+
+    directions: frozenset[bool] = await db.execute_fn(read)
+    KEY_INDEXES[(db.name, table, column)] = directions
+    return directions
+
+
+async def by_value_of(datasette: Any, request: Any, database: str, table: str) -> ByValue | None:
+    """The page's sort, if its (sort, key) index runs the other way and nothing filters the table.
+
+    ``_sort=year`` on a table with a ``(year DESC, key)`` index: SQLite cannot
+    read that index backwards for ``order by year, key`` (the key would run
+    backwards too), so it read a whole year's rows (657k on ``proactive``) and
+    sorted them: 2.6 s at 700k reports, past the SQL time limit under load.
+    Read one value at a time instead (``year = :v order by key``), each a
+    range of that index in page order. Only with no filter (the table's sort
+    links): a filter's own index, then a sort of its rows, is Datasette's plan.
+    """
+    args = request.args
+    column = args.get("_sort_desc") or args.get("_sort")
+    descending = bool(args.get("_sort_desc"))
+    if not column:
+        metadata = datasette.table_metadata(database, table)
+        column = metadata.get("sort_desc") or metadata.get("sort")
+        descending = bool(metadata.get("sort_desc"))
+    if not column or any(not key.startswith("_") or "__" in key for key in args):
+        return None  # no sort, or a column filter
+    if any(key in args for key in ("_where", "_search")) or any(
+        key.startswith("_filter") for key in args
+    ):
+        return None
+    db = datasette.get_database(database)
+    if table in await db.view_names():
+        return None
+    pks = await db.primary_keys(table) or ["rowid"]
+    if column in pks:
+        return None
+    directions = await key_index_directions(db, table, column, pks)
+    if descending in directions or (not descending) not in directions:
+        return None  # an index in page order serves the sort, or none serves it either way
+    key = ", ".join(escape_sqlite(pk) for pk in pks)
+    return ByValue(database, escape_sqlite(table), escape_sqlite(column), descending, key)
+
+
+class Arms(NamedTuple):
+    """How to read a page value by value."""
+
+    head: str  # ``select <columns> from <table>``
+    first: str | None  # the condition of the value the page starts in (None: a first page)
+    after: str | None  # ``<column> > :pN`` / ``< :pN``: the values after it (None: all)
+    nulls: str  # where NULLs are: "first", "last", or "only" (a page inside them, descending)
+    limit: int
+    keyed: str | None  # a first page's statement with the key: what the arms compute
+
+
+def value_arms(sql: str, page: ByValue) -> Arms | None:
+    """How to read the page query ``sql`` value by value, or None if it is not the page's.
+
+    Datasette's page queries of a sort with no filter: a first page ``select …
+    from <table> order by <sort>[ desc] limit N``; a later page adds its
+    cursor: ``where (<sort> > :pK or (<sort> = :pK and <key after>))``
+    (descending: ``<sort> < :pK or <sort> is null or …``; inside the NULLs:
+    ``<sort> is not null or (<sort> is null and <key after>)``, descending
+    ``(<sort> is null and <key after>)``) and orders by the sort and the key.
+    """
+    table, col, key, desc = page.table, page.column, page.key, page.descending
+    if not sql.startswith("select "):
+        return None
+    direction = " desc" if desc else ""
+    first = re.search(
+        rf" from {re.escape(table)} order by {re.escape(col)}{direction} limit (\d+)\Z", sql
+    )
+    if first is not None:
+        head = sql[: first.start()] + f" from {table}"
+        keyed = f"{head} order by {col}{direction}, {key} limit {first.group(1)}"
+        nulls = "last" if desc else "first"
+        return Arms(head, None, None, nulls, int(first.group(1)), keyed)
+    c = re.escape(col)
+    ending = rf" order by {c}{direction}, {re.escape(key)} limit (?P<limit>\d+)\Z"
+    start = rf" from {re.escape(table)} where "
+    if desc:
+        value = rf"\({c} < :p(?P<p>\d+) or {c} is null or \({c} = :p(?P=p) and (?P<after>.+)\)\)"
+        null = rf"\({c} is null and (?P<after>.+)\)"
+    else:
+        value = rf"\({c} > :p(?P<p>\d+) or \({c} = :p(?P=p) and (?P<after>.+)\)\)"
+        null = rf"\({c} is not null or \({c} is null and (?P<after>.+)\)\)"
+    for pattern, in_nulls in ((value, False), (null, True)):
+        match = re.search(start + pattern + ending, sql, re.DOTALL)
+        if match is None:
+            continue
+        head = sql[: match.start()] + f" from {table}"
+        limit = int(match.group("limit"))
+        after_key = match.group("after")
+        if in_nulls:
+            nulls = "only" if desc else "first"
+            return Arms(head, f"{col} is null and {after_key}", None, nulls, limit, None)
+        p = match.group("p")
+        op = "<" if desc else ">"
+        nulls = "last" if desc else "none"
+        return Arms(head, f"{col} = :p{p} and {after_key}", f"{col} {op} :p{p}", nulls, limit, None)
+    return None
+
+
+async def run_by_value(
+    execute: Any, arms: Arms, page: ByValue, params: dict[str, Any], kwargs: dict[str, Any]
+) -> Results:
+    """The page's rows: those of each value in turn (NULLs where SQLite sorts them), by key."""
+    col, key, table = page.column, page.key, page.table
+    rows: list[Any] = []
+    description: Any = None
+    truncated = False
+
+    async def arm(where: str, extra: dict[str, Any]) -> None:
+        nonlocal description, truncated
+        sql = f"{arms.head} where {where} order by {key} limit {arms.limit - len(rows)}"
+        results = await execute(sql, {**params, **extra}, **kwargs)
+        rows.extend(results.rows)
+        description = results.description
+        truncated = truncated or results.truncated
+
+    if arms.first is not None:
+        await arm(arms.first, {})
+    if arms.nulls == "first" and arms.first is None:
+        await arm(f"{col} is null", {})
+    if arms.nulls in ("first", "none", "last"):
+        bound, extra = arms.after, {}
+        seek = "max" if page.descending else "min"
+        op = "<" if page.descending else ">"
+        for _ in range(MAX_VALUES):
+            if len(rows) >= arms.limit:
+                break
+            where = f" where {bound}" if bound else ""
+            found = await execute(f"select {seek}({col}) from {table}{where}", {**params, **extra})
+            value = found.rows[0][0]
+            if value is None:
+                break
+            await arm(f"{col} = :xxgk_value", {"xxgk_value": value})
+            bound, extra = f"{col} {op} :xxgk_value", {"xxgk_value": value}
+        else:
+            if len(rows) < arms.limit:  # past MAX_VALUES values: the rest in one statement
+                direction = " desc" if page.descending else ""
+                sql = (
+                    f"{arms.head} where {bound} order by {col}{direction}, {key}"
+                    f" limit {arms.limit - len(rows)}"
+                )
+                results = await execute(sql, {**params, **extra}, **kwargs)
+                rows.extend(results.rows)
+                description = results.description
+        if arms.nulls == "last" and len(rows) < arms.limit:
+            await arm(f"{col} is null", {})
+    READ_BY_VALUE["pages"] += 1
+    return Results(rows[: arms.limit], truncated, description)
 
 
 @hookimpl
@@ -217,3 +425,12 @@ def render_json(args: Any, data: Any, view_name: str, request: Any) -> Any:
 def register_output_renderer() -> dict[str, Any]:
     # Registered under Datasette's own extension: it replaces Datasette's JSON renderer.
     return {"extension": "json", "render": render_json, "can_render": lambda: True}
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(r"^/-/sorted-paging\.json$", sorted_paging_status)]
+
+
+async def sorted_paging_status() -> Response:
+    return Response.json(READ_BY_VALUE)
