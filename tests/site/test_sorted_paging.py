@@ -47,7 +47,6 @@ CASES = [
     ("review_litigation", "_sort_desc=review__total", "review__total", True),
     ("review_litigation", "_sort=year", "year", False),
     ("proactive", "", "year", True),  # a compound key: (report_id, row_key)
-    ("proactive", "_sort=made", "made", False),
     ("proactive", "_sort=year", "year", False),
     ("sections", "_sort_desc=report_id", "report_id", True),
     ("bodies", "_sort=level", "level", False),
