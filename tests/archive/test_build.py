@@ -464,12 +464,19 @@ def test_results_stored_already_encoded_read_back_like_parsed_ones(
             assert list(copy.sections(digests, version)) == list(parsed.sections(digests, version))
 
 
+@pytest.mark.parametrize("left_to_the_search_process", [(), (schema.PROACTIVE,)])
 def test_every_index_the_schema_declares_is_in_the_published_file(
-    seed_dir: Path, tmp_path: Path
+    seed_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    left_to_the_search_process: tuple[schema.Table, ...],
 ) -> None:
     """Whichever process builds an index (``build.INDEXED_BY_THE_SEARCH_PROCESS``)."""
     import re
 
+    from archive import build as build_module
+
+    monkeypatch.setattr(build_module, "INDEXED_BY_THE_SEARCH_PROCESS", left_to_the_search_process)
     data = tmp_path / "data"
     build(data, from_dirs=[seed_dir], use_ledger=False)
     conn = open_archive(data)
