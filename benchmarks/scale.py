@@ -666,7 +666,10 @@ def page_list(data: Path, rng: random.Random) -> Iterator[tuple[str, str, str]]:
             "reports, a later page of the default view (Next page)",
             f"/archive/reports?_next={after[0]},{q(after[1])}",
         )
-    yield "sort", "reports ?_sort=level (ties by id)", "/archive/reports?_sort=level"
+    # The year header's sort link (a year at a time against the (year DESC, key) index;
+    # level and template are facets, not sort links, since run 9).
+    yield "sort", "reports ?_sort=year (ties by id)", "/archive/reports?_sort=year"
+    yield "sort", "proactive ?_sort=year (ties by key)", "/archive/proactive?_sort=year"
     yield "sort", "proactive (HTML, year newest first, ties by key)", "/archive/proactive"
     yield "sort", "report_quality (HTML, sort_desc score)", "/archive/report_quality"
     # What the sections page's search box submits (it adds _nocount=1: the page streams).
