@@ -300,9 +300,8 @@ def value_arms(sql: str, page: ByValue) -> Arms | None:
     if not sql.startswith("select "):
         return None
     direction = " desc" if desc else ""
-    first = re.search(
-        rf" from {re.escape(table)} order by {re.escape(col)}{direction} limit (\d+)\Z", sql
-    )
+    table_re, col_re = re.escape(table), re.escape(col)
+    first = re.search(rf" from {table_re} order by {col_re}{direction} limit (\d+)\Z", sql)
     if first is not None:
         head = sql[: first.start()] + f" from {table}"
         keyed = f"{head} order by {col}{direction}, {key} limit {first.group(1)}"
@@ -310,7 +309,7 @@ def value_arms(sql: str, page: ByValue) -> Arms | None:
         return Arms(head, None, None, nulls, int(first.group(1)), keyed)
     c = re.escape(col)
     ending = rf" order by {c}{direction}, {re.escape(key)} limit (?P<limit>\d+)\Z"
-    start = rf" from {re.escape(table)} where "
+    start = rf" from {table_re} where "
     if desc:
         value = rf"\({c} < :p(?P<p>\d+) or {c} is null or \({c} = :p(?P=p) and (?P<after>.+)\)\)"
         null = rf"\({c} is null and (?P<after>.+)\)"
@@ -345,7 +344,8 @@ async def run_by_value(
 
     async def arm(where: str, extra: dict[str, Any]) -> None:
         nonlocal description, truncated
-        sql = f"{arms.head} where {where} order by {key} limit {arms.limit - len(rows)}"
+        head, limit = arms.head, arms.limit - len(rows)
+        sql = f"{head} where {where} order by {key} limit {limit}"
         results = await execute(sql, {**params, **extra}, **kwargs)
         rows.extend(results.rows)
         description = results.description
@@ -372,10 +372,8 @@ async def run_by_value(
         else:
             if len(rows) < arms.limit:  # past MAX_VALUES values: the rest in one statement
                 direction = " desc" if page.descending else ""
-                sql = (
-                    f"{arms.head} where {bound} order by {col}{direction}, {key}"
-                    f" limit {arms.limit - len(rows)}"
-                )
+                head, limit = arms.head, arms.limit - len(rows)
+                sql = f"{head} where {bound} order by {col}{direction}, {key} limit {limit}"
                 results = await execute(sql, {**params, **extra}, **kwargs)
                 rows.extend(results.rows)
                 description = results.description

@@ -186,7 +186,15 @@ SAFE_FRAGMENTS = {
     ("sorted_paging.py", "head"): "Datasette's own page SQL up to its ORDER BY (values bound)",
     ("sorted_paging.py", "order_by"): "escape_sqlite() of the sort column Datasette checked, desc",
     ("sorted_paging.py", "key"): "escape_sqlite() of the table's primary key columns, or rowid",
-    ("sorted_paging.py", "limit"): "an int: Datasette's page size + 1",
+    ("sorted_paging.py", "limit"): "an int: Datasette's page size + 1, less the rows read",
+    ("sorted_paging.py", "table_re"): "re.escape() of the escaped table (a regex, not SQL)",
+    ("sorted_paging.py", "col_re"): "re.escape() of the escaped sort column (a regex, not SQL)",
+    ("sorted_paging.py", "direction"): "' desc' or '', chosen by code",
+    ("sorted_paging.py", "col"): "escape_sqlite() of the sort column Datasette checked",
+    ("sorted_paging.py", "where"): "conditions on the sort column, the page's cursor (bound)",
+    ("sorted_paging.py", "bound"): "'<col> > :xxgk_value' or the page's own cursor (bound)",
+    ("sorted_paging.py", "seek"): "'max' or 'min', chosen by code",
+    ("table_search.py", "data"): "escape_sqlite() of the configured FTS table's _data table",
 }
 
 
