@@ -307,7 +307,7 @@ def value_arms(sql: str, page: ByValue) -> Arms | None:
         keyed = f"{head} order by {col}{direction}, {key} limit {first.group(1)}"
         nulls = "last" if desc else "first"
         return Arms(head, None, None, nulls, int(first.group(1)), keyed)
-    c = re.escape(col)
+    c = col_re
     ending = rf" order by {c}{direction}, {re.escape(key)} limit (?P<limit>\d+)\Z"
     start = rf" from {table_re} where "
     if desc:
