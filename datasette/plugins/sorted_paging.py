@@ -30,7 +30,8 @@ variables (``extra_template_vars``) and the JSON renderer (this plugin's
 Speed: the key in the ORDER BY needs an index in that order for the default
 sorts (``(year DESC, id)`` on ``reports``, see ``archive/schema.py``), or
 SQLite sorts a whole year's rows; with it the first page reads its 26 rows
-(and the later pages, which already had the key, read theirs). A sort by a
+(and the later pages, which already had the key, read theirs: value by value,
+below). A sort by a
 column with few values (level, template) would read a whole tie to order it
 by the key: the big tables list their ``sortable_columns`` in
 ``metadata.yaml`` without them, and a sort a table does not allow answers 400
@@ -40,6 +41,8 @@ key)``, the year column's sort link on a page in the default order) is read
 one value at a time, each value's rows in key order from that index
 (``by_value_of``, ``run_by_value``), on an unfiltered table: SQLite would
 otherwise sort a whole year (2.6 s on ``proactive`` at 700k; 20-80 ms so).
+So is a later page in the index's own order, whose ORed cursor SQLite may
+otherwise answer by sorting a year of rows (358 ms on ``reports``).
 Views page by OFFSET in Datasette (no key): left alone.
 """
 
@@ -76,33 +79,49 @@ RAN = "xxgk_sorted_page_ran"
 FIRST_PAGE: ContextVar[FirstPage | None] = ContextVar("xxgk_first_page", default=None)
 
 
-async def first_page_of(
-    datasette: Any, request: Any, database: str, table: str
-) -> FirstPage | None:
-    """The page's sort and key if it is the first page of a sorted table, else None."""
-    args = request.args
-    if args.get("_next"):
+class PageSort(NamedTuple):
+    """A table page's sort, read once per request: the column and direction, and the key."""
+
+    table: str  # as named in the URL
+    column: str  # as named: ``_sort``/``_sort_desc``, else the table's metadata
+    descending: bool
+    explicit: bool  # asked for in the URL (not the table's default sort)
+    is_view: bool
+    pks: list[str]  # the key: the primary key, ``["rowid"]`` without one, ``[]`` on a view
+
+    @property
+    def key(self) -> str:
+        """The key as in an ORDER BY: ``id``, ``report_id, row_key`` or ``rowid``."""
+        return ", ".join(escape_sqlite(pk) for pk in self.pks)
+
+
+async def page_sort_of(db: Any, datasette: Any, args: Any, table: str) -> PageSort | None:
+    """The page's sort, or None for an unsorted page (or both ``_sort`` and ``_sort_desc``,
+    which Datasette refuses itself)."""
+    if args.get("_sort") and args.get("_sort_desc"):
         return None
-    if args.get("_sort") or args.get("_sort_desc"):
-        sort, descending = args.get("_sort_desc") or args.get("_sort"), bool(args.get("_sort_desc"))
-    else:
-        metadata = datasette.table_metadata(database, table)
-        sort = metadata.get("sort_desc") or metadata.get("sort")
+    column = args.get("_sort_desc") or args.get("_sort")
+    descending, explicit = bool(args.get("_sort_desc")), bool(column)
+    if not column:
+        metadata = datasette.table_metadata(db.name, table)
+        column = metadata.get("sort_desc") or metadata.get("sort")
         descending = bool(metadata.get("sort_desc"))
-    if not sort:
+    if not column:
         return None
-    db = datasette.get_database(database)
-    if table in await db.view_names():
-        return None
-    pks = await db.primary_keys(table) or ["rowid"]
-    if pks == [sort]:
-        return None  # the key itself: a total order already
-    order_by = escape_sqlite(sort) + (" desc" if descending else "")
-    key = ", ".join(escape_sqlite(pk) for pk in pks)
-    return FirstPage(database, escape_sqlite(table), order_by, key, {})
+    is_view = table in await db.view_names()
+    pks = [] if is_view else (await db.primary_keys(table) or ["rowid"])
+    return PageSort(table, column, descending, explicit, is_view, pks)
 
 
-async def check_sort(datasette: Any, request: Any, database: str, table: str) -> None:
+def first_page_of(sort: PageSort | None, args: Any, database: str) -> FirstPage | None:
+    """The page's sort and key if it is the first page of a sorted table, else None."""
+    if sort is None or args.get("_next") or sort.is_view or sort.pks == [sort.column]:
+        return None  # no sort, a later page, a view (OFFSET), or the key itself: a total order
+    order_by = escape_sqlite(sort.column) + (" desc" if sort.descending else "")
+    return FirstPage(database, escape_sqlite(sort.table), order_by, sort.key, {})
+
+
+async def check_sort(db: Any, datasette: Any, sort: PageSort | None) -> None:
     """Answer 400, saying why, for a ``_sort``/``_sort_desc`` the table does not allow.
 
     Datasette 0.65.5 refuses such a sort itself ("Cannot sort table by …"), but
@@ -112,14 +131,13 @@ async def check_sort(datasette: Any, request: Any, database: str, table: str) ->
     The same rule as Datasette's: the metadata's list, else every column (and
     ``rowid`` on a table without a primary key).
     """
-    column = request.args.get("_sort") or request.args.get("_sort_desc")
-    if not column:
+    if sort is None or not sort.explicit:
         return
-    db = datasette.get_database(database)
+    table, column = sort.table, sort.column
     columns = await db.table_columns(table)
-    listed = datasette.table_metadata(database, table).get("sortable_columns")
+    listed = datasette.table_metadata(db.name, table).get("sortable_columns")
     allowed = set(listed) if listed is not None else set(columns)
-    if not await db.primary_keys(table) and table not in await db.view_names():
+    if sort.pks == ["rowid"]:
         allowed.add("rowid")
     if column in allowed:
         return
@@ -139,10 +157,12 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
     BY_VALUE.set(None)
 
     async def inner() -> None:
-        await check_sort(datasette, request, database, table)
-        page = await first_page_of(datasette, request, database, table)
+        db = datasette.get_database(database)
+        sort = await page_sort_of(db, datasette, request.args, table)
+        await check_sort(db, datasette, sort)
+        page = first_page_of(sort, request.args, database)
         FIRST_PAGE.set(page)
-        BY_VALUE.set(await by_value_of(datasette, request, database, table))
+        BY_VALUE.set(await by_value_of(db, sort, request.args))
         if page is not None:
             request.scope[RAN] = page.ran
 
@@ -196,11 +216,12 @@ def break_ties_by_key(db: Any, database: str) -> None:
     db.execute = keyed_execute
 
 
-# --- Pages of a sort its index serves the other way, value by value -----------------------
+# --- Pages read value by value: against the index, or a later page ---------------------
 
 
 class ByValue(NamedTuple):
-    """A sort whose (sort, key) index runs the other way: its pages are read value by value."""
+    """A page read value by value (its sort's (sort, key) index runs the other way, or it
+    is a later page)."""
 
     database: str
     table: str  # escaped
@@ -238,41 +259,45 @@ async def key_index_directions(db: Any, table: str, column: str, pks: list[str])
     return directions
 
 
-async def by_value_of(datasette: Any, request: Any, database: str, table: str) -> ByValue | None:
-    """The page's sort, if its (sort, key) index runs the other way and nothing filters the table.
+async def by_value_of(db: Any, sort: PageSort | None, args: Any) -> ByValue | None:
+    """The page's sort, if its pages are read value by value: nothing filters the table,
+    and its (sort, key) index runs the other way, or the page is a later one.
 
     ``_sort=year`` on a table with a ``(year DESC, key)`` index: SQLite cannot
     read that index backwards for ``order by year, key`` (the key would run
     backwards too), so it read a whole year's rows (657k on ``proactive``) and
     sorted them: 2.6 s at 700k reports, past the SQL time limit under load.
+    A later page in the index's own order (the default view's "Next") has a
+    cursor of three ORed terms (``year < :p or year is null or (year = :p
+    and id > :k)``), which SQLite may answer by merging three index searches
+    and sorting what they find: 358 ms at 700k reports, when ANALYZE's sample
+    made that plan look cheaper than the index's order (it did for one build
+    of the benchmark archive, not another).
     Read one value at a time instead (``year = :v order by key``), each a
     range of that index in page order. Only with no filter (the table's sort
     links): a filter's own index, then a sort of its rows, is Datasette's plan.
     """
-    args = request.args
-    column = args.get("_sort_desc") or args.get("_sort")
-    descending = bool(args.get("_sort_desc"))
-    if not column:
-        metadata = datasette.table_metadata(database, table)
-        column = metadata.get("sort_desc") or metadata.get("sort")
-        descending = bool(metadata.get("sort_desc"))
-    if not column or any(not key.startswith("_") or "__" in key for key in args):
-        return None  # no sort, or a column filter
+    if sort is None or sort.is_view or sort.column in sort.pks:
+        return None
+    if any(not key.startswith("_") or "__" in key for key in args):
+        return None  # a column filter
     if any(key in args for key in ("_where", "_search")) or any(
         key.startswith("_filter") for key in args
     ):
         return None
-    db = datasette.get_database(database)
-    if table in await db.view_names():
-        return None
-    pks = await db.primary_keys(table) or ["rowid"]
-    if column in pks:
-        return None
-    directions = await key_index_directions(db, table, column, pks)
-    if descending in directions or (not descending) not in directions:
-        return None  # an index in page order serves the sort, or none serves it either way
-    key = ", ".join(escape_sqlite(pk) for pk in pks)
-    return ByValue(database, escape_sqlite(table), escape_sqlite(column), descending, key)
+    directions = await key_index_directions(db, sort.table, sort.column, sort.pks)
+    if sort.descending in directions:
+        if not args.get("_next"):
+            return None  # a first page in the index's order: one range of it (the key appended)
+    elif (not sort.descending) not in directions:
+        return None  # no (sort, key) index either way: Datasette's plan
+    return ByValue(
+        db.name,
+        escape_sqlite(sort.table),
+        escape_sqlite(sort.column),
+        sort.descending,
+        sort.key,
+    )
 
 
 class Arms(NamedTuple):

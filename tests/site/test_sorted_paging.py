@@ -296,7 +296,8 @@ def test_a_sort_against_its_index_is_read_value_by_value(
 
 
 def test_pages_read_value_by_value_put_nulls_first(site_data: SiteData, tmp_path: Path) -> None:
-    """Ascending, SQLite sorts NULLs first: pages start inside them and continue into the values."""
+    """Ascending, SQLite sorts NULLs first: pages start inside them and continue into the
+    values; descending, they come last, after the last value's rows."""
     shutil.copy(site_data.path / "archive.db", tmp_path / "archive.db")
     with sqlite3.connect(tmp_path / "archive.db") as conn:
         conn.execute(
@@ -305,6 +306,9 @@ def test_pages_read_value_by_value_put_nulls_first(site_data: SiteData, tmp_path
         )
         rows = conn.execute(
             "select year, report_id from review_litigation order by year, report_id"
+        ).fetchall()
+        descending = conn.execute(
+            "select report_id from review_litigation order by year desc, report_id"
         ).fetchall()
     conn.close()
     order = [(year, (report_id,)) for year, report_id in rows]
@@ -318,3 +322,11 @@ def test_pages_read_value_by_value_put_nulls_first(site_data: SiteData, tmp_path
             path = f"/archive/review_litigation.json?_sort=year&_size={size}&_nocount=1"
             assert shown_in_json(client, path, ["report_id"]) == [key for _, key in order]
             assert client.get("/-/sorted-paging.json").json()["pages"] > before
+        # Descending, the index's own order: later pages are read value by value (the
+        # NULLs last), each page in the order of a full scan.
+        for size in (2, 3, 5):
+            before = client.get("/-/sorted-paging.json").json()["pages"]
+            path = f"/archive/review_litigation.json?_sort_desc=year&_size={size}&_nocount=1"
+            assert shown_in_json(client, path, ["report_id"]) == [tuple(r) for r in descending]
+            pages = -(-len(descending) // size)
+            assert client.get("/-/sorted-paging.json").json()["pages"] == before + pages - 1
