@@ -546,6 +546,7 @@ class ArchiveWriter:
         self.search = search_writer.SearchWriter(path, plan)
         self.conn = search_writer.open_bulk(self.side)
         self.conn.execute(f"ATTACH DATABASE ? AS [{ACROSS_SCHEMA}]", (str(self.across),))
+        self.conn.execute(f"PRAGMA [{ACROSS_SCHEMA}].page_size={search_writer.PAGE_SIZE}")
         self.conn.execute(f"PRAGMA [{ACROSS_SCHEMA}].journal_mode=OFF")
         self.conn.execute(f"PRAGMA [{ACROSS_SCHEMA}].synchronous=OFF")
         self.conn.execute("BEGIN")

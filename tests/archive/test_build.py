@@ -493,3 +493,17 @@ def test_every_index_the_schema_declares_is_in_the_published_file(
     }
     assert declared <= published
     assert {"idx_proactive_base_row", "idx_reports_year_denied_share"} <= {n for n, _ in declared}
+
+
+def test_the_published_file_has_the_builds_page_size(seed_dir: Path, tmp_path: Path) -> None:
+    """16 KiB pages (``search_writer.PAGE_SIZE``), not SQLite's 4 KiB default: the tables
+    copied in from the build process's side files are written in the published file's pages."""
+    from archive import search_writer
+
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    conn = open_archive(data)
+    assert search_writer.PAGE_SIZE == 16384
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == search_writer.PAGE_SIZE
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 5
