@@ -96,10 +96,15 @@ class PageSort(NamedTuple):
 
 
 async def page_sort_of(db: Any, datasette: Any, args: Any, table: str) -> PageSort | None:
-    """The page's sort, or None for an unsorted page (or both ``_sort`` and ``_sort_desc``,
-    which Datasette refuses itself)."""
+    """The page's sort, or None for an unsorted page.
+
+    Both ``_sort`` and ``_sort_desc`` answer 400 (Datasette refuses them with a 500).
+    """
     if args.get("_sort") and args.get("_sort_desc"):
-        return None
+        raise BadRequest(
+            "Cannot use _sort and _sort_desc at the same time: _sort=<column> sorts"
+            " ascending, _sort_desc=<column> descending."
+        )
     column = args.get("_sort_desc") or args.get("_sort")
     descending, explicit = bool(args.get("_sort_desc")), bool(column)
     if not column:

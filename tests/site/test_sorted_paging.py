@@ -241,6 +241,9 @@ def test_a_sort_a_big_table_does_not_allow_is_a_400_that_says_why(
     missing = client.get(f"/archive/{table}.json?_sort=no_such_column")
     assert missing.status_code == 400
     assert "no column no_such_column" in missing.json()["error"]
+    both = client.get(f"/archive/{table}.json?_sort=year&_sort_desc=year")
+    assert both.status_code == 400  # Datasette's own refusal is a 500
+    assert "Cannot use _sort and _sort_desc at the same time" in both.json()["error"]
 
 
 @pytest.mark.parametrize(
