@@ -49,10 +49,11 @@ FTS_TABLES = tuple(fts.name for fts in schema.FTS)
 
 # Pages of 16 KiB, not SQLite's 4 KiB: the build writes ~10 GB at 700k reports
 # (and reads much of it back to index, merge and copy), a page per system call,
-# and balances b-tree pages as they fill; a quarter as many pages cost less of
-# both. At 700k: 483 → 403 s end to end, CREATE INDEX 110 → 73 CPU-s, the FTS
-# inserts 240 → 203, the archive 10.27 → 9.6 GiB (benchmarks/README.md). Set on
-# every file the build creates (``open_bulk``, and the attached across file).
+# and balances b-tree pages as they fill. At 700k: the archive 10.27 → 9.6 GiB,
+# CREATE INDEX 89-110 → 73-89 CPU-s; the end-to-end gain was not told apart from
+# the machine's drift (benchmarks/README.md, sixth session). The site's reads
+# measured within ±15 % of 4 KiB. Set on every file the build creates
+# (``open_bulk``, and the attached across file).
 PAGE_SIZE = 16384
 
 # Bulk-load settings for a file nobody reads until it is published (atomically,

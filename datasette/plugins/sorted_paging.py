@@ -30,8 +30,8 @@ variables (``extra_template_vars``) and the JSON renderer (this plugin's
 Speed: the key in the ORDER BY needs an index in that order for the default
 sorts (``(year DESC, id)`` on ``reports``, see ``archive/schema.py``), or
 SQLite sorts a whole year's rows; with it the first page reads its 26 rows
-(and the later pages, which already had the key, read theirs: value by value,
-below). A sort by a
+(and the later pages, which already had the key, read theirs; unfiltered,
+value by value, below). A sort by a
 column with few values (level, template) would read a whole tie to order it
 by the key: the big tables list their ``sortable_columns`` in
 ``metadata.yaml`` without them, and a sort a table does not allow answers 400
