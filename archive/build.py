@@ -585,8 +585,11 @@ class ArchiveWriter:
             self.add("requests", rows.requests)
         if rows.review_litigation is not None:
             self.add("review_litigation", rows.review_litigation)
+        if rows.proactive is not None:
+            self.add("proactive", rows.proactive)
         buffers = self.buffers
-        buffers.setdefault("proactive", []).extend(rows.proactive)
+        if rows.proactive_other_rows:
+            buffers.setdefault("proactive_other_rows", []).extend(rows.proactive_other_rows)
         buffers.setdefault("cells", []).extend(rows.cells)
         buffers.setdefault("cross_checks", []).extend(rows.narrative)
         for check in rows.failed_checks:

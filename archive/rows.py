@@ -13,11 +13,12 @@ NULL when every cell summed is blank.
 
 from __future__ import annotations
 
+import json
 import marshal
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from archive import bigram, narrative, schema
 from parsers.template import COLUMNS, GROUPS, OUTCOMES, PROACTIVE_ITEMS, REQUEST_ROW_KEYS
@@ -32,18 +33,35 @@ _DENIED = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("denied_"))
 _UNAVAILABLE = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("unavailable_"))
 _REJECTED = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("rejected_"))
 _OTHER = ("other", "other_no_correction", "other_unpaid_fee", "other_other")
-_PROACTIVE_METRICS = (
-    "made",
-    "published",
-    "total_published",
-    "prev_count",
-    "change",
-    "decisions",
-    "issued",
-    "repealed",
-    "in_force",
-    "projects",
-)
+# A 表二 row in the parse cache: (row key, base row, label, item, *the long fields).
+_PROACTIVE_METRICS = tuple(f for f in schema.PROACTIVE_LONG_FIELDS if not f.startswith("amount_"))
+_PROACTIVE_FIELD_AT = {field: 4 + i for i, field in enumerate(schema.PROACTIVE_LONG_FIELDS)}
+
+
+class _WideSlots(NamedTuple):
+    """Where one template row's values go in the wide ``proactive`` row."""
+
+    start: int  # its first column among the value columns
+    inside: tuple[int, ...]  # the cached row's indexes of its wide columns, in order
+    outside: tuple[int, ...]  # the cached row's indexes of fields its row has no column for
+
+
+def _wide_slots() -> dict[str, _WideSlots]:
+    slots = {}
+    start = 0
+    for row in PROACTIVE_ITEMS:
+        own = [field for field, *_ in schema.proactive_fields(row)]
+        slots[row] = _WideSlots(
+            start,
+            tuple(_PROACTIVE_FIELD_AT[f] for f in own),
+            tuple(i for f, i in _PROACTIVE_FIELD_AT.items() if f not in own),
+        )
+        start += len(own)
+    return slots
+
+
+_PROACTIVE_SLOTS = _wide_slots()
+_PROACTIVE_WIDTH = len(schema.PROACTIVE_VALUE_COLUMNS)
 
 
 @dataclass
@@ -78,7 +96,8 @@ class ReportRows:
     report: Row
     requests: Row | None
     review_litigation: Row | None
-    proactive: list[Row] = field(default_factory=list)
+    proactive: Row | None = None
+    proactive_other_rows: list[Row] = field(default_factory=list)
     cells: list[Row] = field(default_factory=list)
     failed_checks: list[Row] = field(default_factory=list)
     extra_facts: list[Row] = field(default_factory=list)
@@ -293,13 +312,15 @@ def assemble(prepared: Prepared, ctx: ReportContext, prov: Provenance) -> Report
         prov.warnings,
     )
     rid = (ctx.report_id,)
+    proactive, other_rows = proactive_wide(prepared.proactive, ctx.template)
     return ReportRows(
         report=report,
         requests=context + tuple(prepared.requests) if prepared.requests else None,
         review_litigation=(
             context + tuple(prepared.review_litigation) if prepared.review_litigation else None
         ),
-        proactive=[context + tuple(p) for p in prepared.proactive],
+        proactive=context + proactive if proactive is not None else None,
+        proactive_other_rows=[context + tuple(p) for p in other_rows],
         cells=[rid + tuple(c) for c in prepared.cells],
         failed_checks=[context + tuple(c) for c in prepared.failed_checks],
         extra_facts=[rid + tuple(e) for e in prepared.extra_facts],
@@ -318,6 +339,47 @@ def assemble(prepared: Prepared, ctx: ReportContext, prov: Provenance) -> Report
             for column, printed, stated, sentence in prepared.narrative
         ],  # fmt: skip
     )
+
+
+def proactive_wide(rows: Sequence[Row], template: str | None) -> tuple[Row | None, list[Row]]:
+    """A report's 表二 rows (as cached) as its wide ``proactive`` values (``missing_rows``
+    and ``printed_labels`` first; None without a 表二), and the rows for
+    ``proactive_other_rows``.
+
+    The wide row holds each row of the report's template (``schema.proactive_layout``)
+    printed with only the metrics its columns have, once; a label printed otherwise
+    than the template's is noted in ``printed_labels``. Every other row is kept whole,
+    with its printed label, in the other rows: a body's own sub-rows, and template rows
+    with a foreign metric, printed twice or outside the template. ``missing_rows`` names
+    the template's rows the wide row does not hold, so the long form is the printed table.
+    """
+    if not rows:
+        return None, []
+    layout = schema.proactive_layout(template)
+    values: list[Any] = [None] * _PROACTIVE_WIDTH
+    held: set[str] = set()
+    labels: dict[str, str] = {}
+    other: list[Row] = []
+    for row in rows:
+        key = row[0]
+        slots = _PROACTIVE_SLOTS.get(key)
+        if (
+            slots is None
+            or key in held
+            or key not in layout
+            or any(row[i] is not None for i in slots.outside)
+        ):
+            other.append(row)
+            continue
+        held.add(key)
+        if row[2] != schema.proactive_row_label(key, template):
+            labels[key] = row[2]
+        start = slots.start
+        for offset, i in enumerate(slots.inside):
+            values[start + offset] = row[i]
+    missing = ",".join(k for k in layout if k not in held) or None
+    printed = json.dumps(labels, ensure_ascii=False) if labels else None
+    return (missing, printed, *values), other
 
 
 def report_rows(record: dict[str, Any], ctx: ReportContext, prov: Provenance) -> ReportRows:

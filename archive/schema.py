@@ -17,9 +17,17 @@ Shape, and why:
   facets run on the table itself with no join. Long forms for analysis are
   views (``requests_long``, ``review_litigation_long``) and the ``cells`` table
   (every printed cell, with its text).
-- **表二 is long** (``proactive``: one row per report and row key): its rows
-  differ between templates and bodies add sub-rows (``other_services/行政检查``),
-  so a fixed wide shape would lose them.
+- **表二 is wide too** (``proactive``: one row per report, a column per row
+  key and metric of either template, ``<row>__<metric>``, e.g.
+  ``licensing__decisions``; an amount as ``fees__amount_text``, ``_unit``,
+  ``_yuan``). The templates' rows differ (2021 has no ``other_services`` or
+  ``procurement``), so a row the report's template lacks is NULL. What the
+  wide shape cannot hold is kept in ``proactive_other_rows``, long, with its
+  printed label: the rows bodies add under a template row
+  (``other_services/行政检查``) and a template row printed with a metric its
+  row has in neither template. The long form for analysis is the view
+  ``proactive_long``. (Long, 表二 was 6.6 rows per report, 4.6M at 700k
+  reports: half the build's row inserts and six indexes over them.)
 - **Search**: contentless FTS5 tables (``sections_fts``, ``reports_fts``) hold
   character bigrams (``archive/bigram.py``), so any term of ≥ 2 Chinese
   characters is found exactly. Their rowids are the ``rowid`` of ``sections`` /
@@ -37,7 +45,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from parsers.template import COLUMNS, GROUPS, OUTCOMES, REQUEST_ROW_KEYS
+from parsers.template import (
+    COLUMNS,
+    GROUPS,
+    MONEY_METRICS,
+    OUTCOMES,
+    PROACTIVE_2019,
+    PROACTIVE_2021,
+    PROACTIVE_ITEMS,
+    REQUEST_ROW_KEYS,
+)
 
 SCHEMA_VERSION = "1"
 
@@ -142,6 +159,59 @@ OUTCOME_LABELS = {
     "pending": "尚未审结",
     "total": "总计",
 }
+PROACTIVE_ROW_LABELS = {
+    "rules": "规章",
+    "normative_docs": "规范性文件",
+    "licensing": "行政许可",
+    "other_services": "其他对外管理服务事项",
+    "penalty": "行政处罚",
+    "enforcement": "行政强制",
+    "fees": "行政事业性收费",
+    "procurement": "政府集中采购",
+}
+# The 2021 template's own wording of a 表二 row label.
+PROACTIVE_ROW_LABELS_2021 = {**PROACTIVE_ROW_LABELS, "normative_docs": "行政规范性文件"}
+
+
+def proactive_row_label(row: str, template: str | None) -> str:
+    """A template 表二 row's label as the report's template prints it."""
+    return (PROACTIVE_ROW_LABELS_2021 if template == "2021" else PROACTIVE_ROW_LABELS)[row]
+
+
+def proactive_layout(template: str | None) -> tuple[str, ...]:
+    """The 表二 rows of a template; every row for a report of neither (hybrid, pre2019)."""
+    if template == "2019":
+        return tuple(PROACTIVE_2019)
+    if template == "2021":
+        return tuple(PROACTIVE_2021)
+    return tuple(PROACTIVE_ITEMS)
+
+
+PROACTIVE_METRIC_LABELS = {
+    "made": "本年新制作数量",
+    "published": "本年新公开数量",
+    "total_published": "对外公开总数量",
+    "prev_count": "上一年项目数量",
+    "change": "本年增/减",
+    "decisions": "处理决定数量",
+    "issued": "本年制发件数",
+    "repealed": "本年废止件数",
+    "in_force": "现行有效件数",
+    "projects": "采购项目数量",
+    "amount": "金额",
+}
+PROACTIVE_METRIC_EN = {
+    "made": "made this year (2019 template)",
+    "published": "newly published this year (2019 template)",
+    "total_published": "total published (2019 template)",
+    "prev_count": "items the previous year (2019 template)",
+    "change": "change this year (2019 template)",
+    "decisions": "decisions made",
+    "issued": "issued this year (2021 template)",
+    "repealed": "repealed this year (2021 template)",
+    "in_force": "in force (2021 template)",
+    "projects": "procurement projects (2019 template)",
+}
 SECTION_HEADINGS = {
     "overview": "总体情况",
     "proactive": "主动公开政府信息情况",
@@ -181,6 +251,49 @@ REVIEW_VALUE_COLUMNS = tuple(
     )
     for group in GROUPS
     for outcome in OUTCOMES
+)
+
+
+def proactive_column(row: str, field: str) -> str:
+    """The wide ``proactive`` column for one 表二 value, e.g. ``licensing__decisions``
+    (``field``: a metric, or ``amount_text``/``amount_unit``/``amount_yuan``)."""
+    return f"{row}__{field}"
+
+
+# Per 表二 row key, its metrics in either template (2019's order, then 2021's).
+PROACTIVE_METRICS: dict[str, tuple[str, ...]] = {
+    row: tuple(dict.fromkeys((*PROACTIVE_2019.get(row, ()), *PROACTIVE_2021.get(row, ()))))
+    for row in PROACTIVE_ITEMS
+}
+# An amount is stored as printed, its unit and in yuan.
+AMOUNT_FIELDS = (
+    ("amount_text", "TEXT", "amount as printed", "金额（原文）"),
+    ("amount_unit", "TEXT", "amount's unit found (元, 万元)", "金额单位"),
+    ("amount_yuan", "REAL", "amount in yuan (NULL when the unit is unknown)", "金额（元）"),
+)
+
+
+def proactive_fields(row: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(field, type, English, Chinese) of each wide column of one 表二 row."""
+    out: list[tuple[str, str, str, str]] = []
+    for metric in PROACTIVE_METRICS[row]:
+        if metric in MONEY_METRICS:
+            out.extend(AMOUNT_FIELDS)
+        else:
+            en = PROACTIVE_METRIC_EN[metric]
+            out.append((metric, "INTEGER", en, PROACTIVE_METRIC_LABELS[metric]))
+    return tuple(out)
+
+
+PROACTIVE_VALUE_COLUMNS = tuple(
+    C(
+        proactive_column(row, field),
+        kind,
+        f"Table 2 · {row} · {en}",
+        f"表二 · {PROACTIVE_ROW_LABELS[row]} · {zh}",
+    )
+    for row in PROACTIVE_ITEMS
+    for field, kind, en, zh in proactive_fields(row)
 )
 
 # Columns every per-report table repeats, so facets and filters need no join.
@@ -447,35 +560,66 @@ REVIEW_LITIGATION = Table(
 
 PROACTIVE = Table(
     "proactive",
-    "表二 主动公开: one row per report and row (bodies' own sub-rows kept with their labels)",
-    "表二 主动公开政府信息情况",
+    "表二 as one row per report: each template row's metrics, named <row>__<metric>",
+    "表二 主动公开政府信息情况（每份报告一行）",
+    ("report_id",),
+    (
+        *REPORT_CONTEXT,
+        C(
+            "missing_rows",
+            "TEXT",
+            "Rows of the report's template (all 8 for hybrid and pre2019) not in this row's "
+            "columns, comma-separated: not printed, or kept in proactive_other_rows "
+            "(NULL: every row is here)",
+            "不在本行的模板行（未印出，或见 proactive_other_rows）",
+        ),
+        C(
+            "printed_labels",
+            "TEXT",
+            'Row labels the report prints otherwise than its template, as JSON {"row": "label"} '
+            "(NULL: the template's own)",
+            "与模板不同的行标签（JSON）",
+        ),
+        *PROACTIVE_VALUE_COLUMNS,
+    ),
+    indexes=(
+        *context_indexes("report_id"),
+        ("year DESC", "report_id"),  # the default sort, ties by key (as on reports)
+    ),
+    foreign_keys=(("report_id", "reports", "id"), ("body_id", "bodies", "id")),
+)
+
+# The long form's value columns (``proactive_other_rows``, ``proactive_long``): every
+# metric of either template, the amount as its three fields last. The parse cache's
+# 表二 rows hold their values in this order (``archive.rows``).
+PROACTIVE_LONG_FIELDS: dict[str, tuple[str, str, str]] = {
+    **{
+        metric: ("INTEGER", PROACTIVE_METRIC_EN[metric], label)
+        for metric, label in PROACTIVE_METRIC_LABELS.items()
+        if metric not in MONEY_METRICS
+    },
+    **{field: (kind, en, zh) for field, kind, en, zh in AMOUNT_FIELDS},
+}
+
+PROACTIVE_OTHER_ROWS = Table(
+    "proactive_other_rows",
+    "表二 rows the wide table cannot hold, with their printed labels: rows a body adds under "
+    "a template row (other_services/行政检查), and template rows printed with another "
+    "label, a metric their row lacks, twice, or outside the report's template",
+    "表二 其他行（机关自行增加的子项等，保留原标签）",
     ("report_id", "row_key"),
     (
         *REPORT_CONTEXT,
         C("row_key", "TEXT", "Row key (other_services/<label> for a body's sub-row)", "行"),
         C("base_row", "TEXT", "Template row key without the sub-row", "模板行"),
-        C("label", "TEXT", "Row label", "信息内容"),
+        C("label", "TEXT", "Row label as printed", "信息内容"),
         C("item", "TEXT", "Article 20 item", "第二十条项"),
-        C("made", "INTEGER", "2019: 本年新制作数量", "本年新制作数量"),
-        C("published", "INTEGER", "2019: 本年新公开数量", "本年新公开数量"),
-        C("total_published", "INTEGER", "2019: 对外公开总数量", "对外公开总数量"),
-        C("prev_count", "INTEGER", "2019: 上一年项目数量", "上一年项目数量"),
-        C("change", "INTEGER", "2019: 本年增/减", "本年增/减"),
-        C("decisions", "INTEGER", "处理决定数量", "处理决定数量"),
-        C("issued", "INTEGER", "2021: 本年制发件数", "本年制发件数"),
-        C("repealed", "INTEGER", "2021: 本年废止件数", "本年废止件数"),
-        C("in_force", "INTEGER", "2021: 现行有效件数", "现行有效件数"),
-        C("projects", "INTEGER", "2019: 采购项目数量", "采购项目数量"),
-        C("amount_text", "TEXT", "Amount as printed", "金额（原文）"),
-        C("amount_unit", "TEXT", "Unit found (元, 万元)", "金额单位"),
-        C("amount_yuan", "REAL", "Amount in yuan (NULL when the unit is unknown)", "金额（元）"),
+        *(C(field, kind, en, zh) for field, (kind, en, zh) in PROACTIVE_LONG_FIELDS.items()),
     ),
     indexes=(
         ("year", "base_row"),
-        ("province", "year"),
-        ("level", "year"),
         ("base_row",),
-        ("year DESC", "report_id", "row_key"),  # the default sort (as on reports)
+        ("year DESC", "report_id", "row_key"),  # the default sort, ties by key
     ),
     foreign_keys=(("report_id", "reports", "id"),),
 )
@@ -654,6 +798,7 @@ TABLES: tuple[Table, ...] = (
     REQUESTS,
     REVIEW_LITIGATION,
     PROACTIVE,
+    PROACTIVE_OTHER_ROWS,
     CELLS,
     SECTIONS,
     FAILED_CHECKS,
@@ -693,6 +838,39 @@ def _requests_long_sql() -> str:
     return "\nUNION ALL\n".join(selects)
 
 
+def _proactive_long_sql() -> str:
+    """Each template row held in the wide table (its template's rows but ``missing_rows``,
+    labelled as printed), then ``proactive_other_rows``; every metric column in each,
+    NULL where absent."""
+    context = "report_id, body_id, body_name, year, province, level, template"
+    selects = []
+    for row, item in PROACTIVE_ITEMS.items():
+        own = {field for field, *_ in proactive_fields(row)}
+        values = ", ".join(
+            (proactive_column(row, f) if f in own else "NULL") + f" AS {f}"
+            for f in PROACTIVE_LONG_FIELDS
+        )
+        label = f"'{PROACTIVE_ROW_LABELS[row]}'"
+        if PROACTIVE_ROW_LABELS_2021[row] != PROACTIVE_ROW_LABELS[row]:
+            label = f"CASE template WHEN '2021' THEN '{PROACTIVE_ROW_LABELS_2021[row]}' ELSE {label} END"
+        label_sql = f"coalesce(json_extract(printed_labels, '$.{row}'), {label})"
+        lacking = [t for t in ("2019", "2021") if row not in proactive_layout(t)]
+        held = f"instr(',' || coalesce(missing_rows, '') || ',', ',{row},') = 0"
+        if lacking:
+            held = (
+                f"coalesce(template, '') NOT IN ({', '.join(repr(t) for t in lacking)}) AND {held}"
+            )
+        selects.append(
+            f"SELECT {context}, '{row}' AS row_key, '{row}' AS base_row, {label_sql} AS label, "
+            f"'{item}' AS item, {values} FROM proactive WHERE {held}"
+        )
+    selects.append(
+        f"SELECT {context}, row_key, base_row, label, item, "
+        f"{', '.join(PROACTIVE_LONG_FIELDS)} FROM proactive_other_rows"
+    )
+    return "\nUNION ALL\n".join(selects)
+
+
 def _review_long_sql() -> str:
     selects = []
     for group in GROUPS:
@@ -710,6 +888,13 @@ VIEWS: tuple[View, ...] = (
         "表三 in long form: one row per report and row key, the 7 applicant columns typed",
         "表三（长表）：每份报告每行一条",
         _requests_long_sql(),
+    ),
+    View(
+        "proactive_long",
+        "表二 in long form: one row per report and 表二 row (template rows, then a body's own "
+        "rows from proactive_other_rows), every metric typed",
+        "表二（长表）：每份报告每行一条",
+        _proactive_long_sql(),
     ),
     View(
         "review_litigation_long",

@@ -47,8 +47,18 @@ WHERE coalesce(cur.carried_over__{col}, 0) != coalesce(prev.carried_forward__{co
 # self-join then looks each row's previous year up instead of scanning a year.
 IN_FORCE_ROWS_SQL = """
 CREATE TEMP TABLE in_force_rows AS
-SELECT report_id, body_id, body_name, year, province, level, row_key, issued, repealed, in_force
+SELECT report_id, body_id, body_name, year, province, level, 'rules' AS row_key,
+       rules__issued AS issued, rules__repealed AS repealed, rules__in_force AS in_force
 FROM proactive
+WHERE template = '2021' AND rules__in_force IS NOT NULL
+UNION ALL
+SELECT report_id, body_id, body_name, year, province, level, 'normative_docs',
+       normative_docs__issued, normative_docs__repealed, normative_docs__in_force
+FROM proactive
+WHERE template = '2021' AND normative_docs__in_force IS NOT NULL
+UNION ALL
+SELECT report_id, body_id, body_name, year, province, level, row_key, issued, repealed, in_force
+FROM proactive_other_rows
 WHERE template = '2021' AND in_force IS NOT NULL
 """
 

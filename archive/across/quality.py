@@ -33,7 +33,7 @@ FROM (
   SELECT report_id, check_id = 'X_NARRATIVE', check_id IN ('X_CARRY', 'X_IN_FORCE'), 0
   FROM cross_checks
   UNION ALL
-  SELECT DISTINCT report_id, 0, 0, 1 FROM proactive
+  SELECT report_id, 0, 0, 1 FROM proactive
   UNION ALL
   SELECT report_id, 0, 0, 1 FROM requests
   UNION ALL

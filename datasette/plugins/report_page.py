@@ -189,8 +189,10 @@ async def load_report(db: Any, report_id: str) -> dict[str, Any] | None:
     wide_review = _one(
         await db.execute("select * from review_litigation where report_id = :id", params)
     )
+    # 表二's rows in long form: the wide row's template rows and the report's own rows.
     proactive = [
-        dict(r) for r in await db.execute("select * from proactive where report_id = :id", params)
+        dict(r)
+        for r in await db.execute("select * from proactive_long where report_id = :id", params)
     ]
     printed = {
         (r["table_key"], r["row_key"], r["column_key"]): r["text"]

@@ -40,7 +40,8 @@ saying why (``check_sort``; Datasette's own refusal is a 500). A sort whose
 key)``, the year column's sort link on a page in the default order) is read
 one value at a time, each value's rows in key order from that index
 (``by_value_of``, ``run_by_value``), on an unfiltered table: SQLite would
-otherwise sort a whole year (2.6 s on ``proactive`` at 700k; 20-80 ms so).
+otherwise sort a whole year (2.6 s on the 4.6M-row long ``proactive`` 表二 once was;
+20-80 ms so).
 So is a later page in the index's own order, whose ORed cursor SQLite may
 otherwise answer by sorting a year of rows (358 ms on ``reports``).
 Views page by OFFSET in Datasette (no key): left alone.
@@ -270,7 +271,7 @@ async def by_value_of(db: Any, sort: PageSort | None, args: Any) -> ByValue | No
 
     ``_sort=year`` on a table with a ``(year DESC, key)`` index: SQLite cannot
     read that index backwards for ``order by year, key`` (the key would run
-    backwards too), so it read a whole year's rows (657k on ``proactive``) and
+    backwards too), so it read a whole year's rows (657k on the long ``proactive`` of then) and
     sorted them: 2.6 s at 700k reports, past the SQL time limit under load.
     A later page in the index's own order (the default view's "Next") has a
     cursor of three ORed terms (``year < :p or year is null or (year = :p

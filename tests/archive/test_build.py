@@ -62,17 +62,29 @@ def test_seed_reports_are_published_with_every_number(seed_dir: Path, tmp_path: 
         for group in GROUPS:
             printed = [review[schema.review_column(group, o)] for o in OUTCOMES]
             assert printed == gold["review_litigation"][group], f"{path.name} 表四 {group}"
+        # 表二 in its long form (the view over the wide table and the other rows) ...
         proactive = {
             r["row_key"]: r
-            for r in conn.execute("SELECT * FROM proactive WHERE report_id = ?", (report["id"],))
+            for r in conn.execute(
+                "SELECT * FROM proactive_long WHERE report_id = ?", (report["id"],)
+            )
         }
+        assert set(proactive) >= {entry["key"] for entry in gold["proactive"]}
+        # ... and each template row's values in the wide table, one row per report.
+        wide = conn.execute("SELECT * FROM proactive WHERE report_id = ?", (report["id"],))
+        wide = wide.fetchone()
         for entry in gold["proactive"]:
+            key = entry["key"]
             for metric, value in entry["values"].items():
-                if isinstance(value, dict):
-                    assert proactive[entry["key"]]["amount_text"] == value["text"]
-                    assert proactive[entry["key"]]["amount_yuan"] == value["yuan"]
+                if isinstance(value, dict):  # an amount: its text and yuan
+                    fields = {"amount_text": value["text"], "amount_yuan": value["yuan"]}
                 else:
-                    assert proactive[entry["key"]][metric] == value, f"{path.name} {entry['key']}"
+                    fields = {metric: value}
+                for field, expected in fields.items():
+                    assert proactive[key][field] == expected, f"{path.name} {key} {field}"
+                    if "/" not in key:  # a template row
+                        column = schema.proactive_column(key, field)
+                        assert wide[column] == expected, f"{path.name} {column}"
         failing = report["checks_failing"].split(",") if report["checks_failing"] else []
         assert sorted(failing) == sorted(gold["checks_failing"])
         _assert_every_printed_cell_is_kept(conn, report["id"], path)
@@ -382,7 +394,8 @@ def _tables(data: Path) -> dict[str, list[tuple[object, ...]]]:
         for table, order in (
             ("reports", "id"),
             ("requests", "report_id"),
-            ("proactive", "report_id, row_key"),
+            ("proactive", "report_id"),
+            ("proactive_other_rows", "report_id, row_key"),
             ("sections", "id"),
             ("cross_checks", "report_id, check_id, scope"),
         )
@@ -492,7 +505,9 @@ def test_every_index_the_schema_declares_is_in_the_published_file(
         for sql in schema.create_index_sql(table)
     }
     assert declared <= published
-    assert {"idx_proactive_base_row", "idx_reports_year_denied_share"} <= {n for n, _ in declared}
+    assert {"idx_proactive_other_rows_base_row", "idx_reports_year_denied_share"} <= {
+        n for n, _ in declared
+    }
 
 
 def test_the_published_file_has_the_builds_page_size(seed_dir: Path, tmp_path: Path) -> None:

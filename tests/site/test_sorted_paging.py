@@ -46,8 +46,11 @@ CASES = [
     ("review_litigation", "", "year", True),
     ("review_litigation", "_sort_desc=review__total", "review__total", True),
     ("review_litigation", "_sort=year", "year", False),
-    ("proactive", "", "year", True),  # a compound key: (report_id, row_key)
+    ("proactive", "", "year", True),
     ("proactive", "_sort=year", "year", False),
+    ("proactive", "_sort_desc=licensing__decisions", "licensing__decisions", True),
+    ("proactive_other_rows", "", "year", True),  # a compound key: (report_id, row_key)
+    ("proactive_other_rows", "_sort=year", "year", False),
     ("sections", "_sort_desc=report_id", "report_id", True),
     ("bodies", "_sort=level", "level", False),
     ("failed_checks", "_sort_desc=check_id", "check_id", True),
@@ -120,7 +123,7 @@ def test_json_pages_follow_the_sort_then_the_key(
 
 def test_the_default_sort_is_the_metadata_one(client: httpx.Client) -> None:
     """The cases with no sort argument test what the metadata says they test."""
-    for table in ("reports", "requests", "review_litigation", "proactive"):
+    for table in ("reports", "requests", "review_litigation", "proactive", "proactive_other_rows"):
         sql = client.get(f"/archive/{table}.json?_size=1").json()["query"]["sql"]
         assert re.search(r"order by year desc\b", sql), (table, sql)
 
@@ -252,7 +255,8 @@ def test_a_sort_a_big_table_does_not_allow_is_a_400_that_says_why(
         ("/archive/reports?_size=3", "order by year desc, id limit 4"),
         ("/archive/reports?year__gte=2019&_size=3", "order by year desc, id limit 4"),
         ("/archive/requests?_sort=province&_size=3", "order by province, report_id limit 4"),
-        ("/archive/proactive?_size=4", "order by year desc, report_id, row_key limit 5"),
+        ("/archive/proactive?_size=4", "order by year desc, report_id limit 5"),
+        ("/archive/proactive_other_rows?_size=1", "order by year desc, report_id, row_key limit 2"),
     ],
 )
 def test_a_sorted_page_shows_the_sql_it_ran(client: httpx.Client, path: str, ending: str) -> None:
@@ -272,7 +276,9 @@ def test_a_sorted_page_shows_the_sql_it_ran(client: httpx.Client, path: str, end
     }
 
 
-@pytest.mark.parametrize("table", ["reports", "requests", "review_litigation", "proactive"])
+@pytest.mark.parametrize(
+    "table", ["reports", "requests", "review_litigation", "proactive", "proactive_other_rows"]
+)
 def test_a_sort_against_its_index_is_read_value_by_value(
     client: httpx.Client, site_data: SiteData, table: str
 ) -> None:
