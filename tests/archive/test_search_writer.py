@@ -105,3 +105,29 @@ def test_the_across_stage_cannot_change_the_tables_it_reads(
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         build(data, from_dirs=[seed_dir], use_ledger=False)
     assert not list(data.glob("archive.db*"))
+
+
+def test_sections_are_read_ahead_in_plan_order_and_a_read_error_reaches_the_writer(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    from archive.build_state import BuildState
+    from archive.search_writer import SearchPlan, read_ahead
+
+    data = tmp_path / "data"
+    build(data, from_dirs=[seed_dir], use_ledger=False)
+    state = data / "build-state.db"
+    with BuildState.open(data) as cache:
+        version = cache.conn.execute("SELECT max(parser_version) FROM preparations").fetchone()[0]
+        digests = [r[0] for r in cache.conn.execute("SELECT sha256 FROM preparations")]
+    reports = [(i, sha, (), None) for i, sha in enumerate(digests * 3, 1)]
+
+    class SmallBatches(SearchPlan):
+        BATCH = 2  # several batches from a small cache
+
+    batches = list(read_ahead(SmallBatches(state, version, reports)))
+    assert [r for batch, _ in batches for r in batch] == reports
+    assert all(set(stored) == {sha for _, sha, _, _ in batch} for batch, stored in batches)
+    # A parse cache that cannot be read fails the search process, not silently.
+    (tmp_path / "broken.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(Exception, match="not a database"):
+        list(read_ahead(SearchPlan(tmp_path / "broken.db", version, reports)))
