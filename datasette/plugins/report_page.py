@@ -28,6 +28,8 @@ from archive.schema import (
     COLUMN_LABELS,
     GROUP_LABELS,
     OUTCOME_LABELS,
+    PROACTIVE_METRIC_LABELS,
+    PROACTIVE_ROW_LABELS,
     SECTION_HEADINGS,
     request_column,
     review_column,
@@ -88,29 +90,10 @@ REQUEST_LABELS: dict[str, tuple[str, ...]] = {
     "carried_forward": ("四、结转下年度继续办理",),
 }
 LABEL_DEPTH = 3
-PROACTIVE_LABELS = {
-    "rules": "规章",
-    "normative_docs": "规范性文件",
-    "licensing": "行政许可",
-    "other_services": "其他对外管理服务事项",
-    "penalty": "行政处罚",
-    "enforcement": "行政强制",
-    "fees": "行政事业性收费",
-    "procurement": "政府集中采购",
-}
-METRIC_LABELS = {
-    "made": "本年新制作数量",
-    "published": "本年新公开数量",
-    "total_published": "对外公开总数量",
-    "prev_count": "上一年项目数量",
-    "change": "本年增/减",
-    "decisions": "处理决定数量",
-    "projects": "采购项目数量",
-    "amount": "采购总金额",
-    "issued": "本年制发件数",
-    "repealed": "本年废止件数",
-    "in_force": "现行有效件数",
-}
+# 表二 labels as the archive schema names them; the 2019 template heads its amount
+# column 采购总金额 (the 2021 one's is in METRIC_LABELS_2021).
+PROACTIVE_LABELS = PROACTIVE_ROW_LABELS
+METRIC_LABELS = {**PROACTIVE_METRIC_LABELS, "amount": "采购总金额"}
 METRIC_LABELS_2021 = {"decisions": "本年处理决定数量", "amount": "本年收费金额（单位：万元）"}
 CHECK_RULES = {
     "T3_BALANCE": "新收 + 上年结转 = 总计 + 结转下年度（每列）",
