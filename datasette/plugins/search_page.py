@@ -25,6 +25,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from archive.bigram import fts_query
+from archive.fts_count import count_matches
 
 DATABASE = "archive"
 PAGE_SIZE = 20
@@ -79,12 +80,9 @@ async def search(request, datasette):  # type: ignore[no-untyped-def]
     match = fts_query(query)
     if query and match != '""':
         terms = query.split()
-        context["count"] = (
-            await db.execute(
-                "select count(*) from sections_fts where sections_fts match :match",
-                {"match": match},
-            )
-        ).first()[0]
+        context["count"] = await count_matches(
+            db.execute, "sections", "sections_fts", ":match", {"match": match}
+        )
         params: dict[str, Any] = {"match": match, "size": PAGE_SIZE + 1}
         cursor = ""
         if before and before.isdigit():

@@ -80,6 +80,7 @@ from datasette.utils import escape_sqlite, urlsafe_components
 from datasette.utils.asgi import Response
 
 from archive.bigram import fts_query
+from archive.fts_count import count_matches
 
 PLUGIN = "xxgk-table-search"
 # Arguments that change neither which rows a page has nor their order.
@@ -111,6 +112,7 @@ class IndexCount(NamedTuple):
     # exactly as Datasette builds it for the page.
     count_sql: str
     search: str
+    table: str
     fts: str
     value: int | None  # known already (the matches were read), or None: count on the index
 
@@ -339,7 +341,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             # Datasette's count statement: its column filters' clauses, then this one.
             where = " and ".join([*Filters(sorted(coded)).build_where_clauses(table)[0], clause])
             count_sql = f"select count(*) from {table_sql} where {where} "
-            DECLARED.set(IndexCount(database, count_sql, search, fts, known))
+            DECLARED.set(IndexCount(database, count_sql, search, table, fts, known))
         return FilterArguments([clause], params, [f'search matches "{search}"'], {"search": search})
 
     return inner
@@ -374,14 +376,18 @@ def answer_counts_from_the_index(db: Any, database: str) -> None:
             kept.move_to_end(key)
             ANSWERED["counts_kept"] += 1
             return Results([(kept[key],)], False, [("count(*)",)])
-        # The rows of the FTS table matching the search, counted on the index alone.
-        fts_sql = escape_sqlite(declared.fts)
-        index_sql = f"select count(*) from {fts_sql} where {fts_sql} match escape_fts(:search)"
-        counted = await execute(index_sql, {"search": declared.search}, *args, **kwargs)
-        kept[key] = int(counted.rows[0][0])
+        # The rows of the FTS table matching the search, counted on the index alone
+        # (a rowid range per core, at once).
+        kept[key] = await count_matches(
+            lambda sql, values: execute(sql, values, *args, **kwargs),
+            declared.table,
+            declared.fts,
+            "escape_fts(:search)",
+            {"search": declared.search},
+        )
         while len(kept) > COUNTS_KEPT:
             kept.popitem(last=False)
-        return Results(counted.rows, False, counted.description)
+        return Results([(kept[key],)], False, [("count(*)",)])
 
     db.execute = counted_execute
 
