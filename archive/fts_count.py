@@ -12,13 +12,21 @@ archive served by ``xxgk serve`` (first count of each term, two runs each):
 规范性文件 126-154 → 88-96 ms, 政务新媒体 138-142 → 81-106, 征地拆迁 96-103 →
 47; a single bigram gained nothing (公开, 4.06M sections: 128-139 → 129-176),
 its halves costing 0.7× the whole each.
+
+A search of a single token (a two-character word: one bigram; a Latin word)
+needs no doclist at all: the build keeps each index's tokens with the number
+of rows holding each (``<fts>_terms``, ``schema.create_terms_sql``), and its
+count is one lookup there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from archive.bigram import term_tokens
 
 # One range per core of the machines the site runs on (2 here): more ranges would
 # queue on the same cores and add each range's fixed cost.
@@ -39,15 +47,36 @@ def rowid_ranges(max_rowid: int | None, parts: int = PARTS) -> list[tuple[int, i
     return list(zip(bounds, bounds[1:], strict=False))
 
 
-async def count_matches(
-    execute: Execute, table: str, fts: str, match: str, params: dict[str, Any]
-) -> int:
-    """The number of rows of ``fts`` matching ``match`` (an SQL expression over ``params``).
+def single_token(query: str) -> str | None:
+    """The one index token a search is made of (``archive.bigram``'s cut), or None."""
+    terms = query.split()
+    if len(terms) != 1:
+        return None
+    tokens, prefix = term_tokens(terms[0])
+    return tokens[0] if len(tokens) == 1 and not prefix else None
 
-    ``table`` is the FTS table's content table (its rows have the same rowids):
-    its largest rowid bounds the ranges. ``execute`` runs one statement (e.g.
-    Datasette's ``Database.execute``, which runs it on a thread of its own).
+
+async def count_matches(
+    execute: Execute, table: str, fts: str, query: str, match: str, params: dict[str, Any]
+) -> int:
+    """The number of rows of ``fts`` matching the user's search ``query``.
+
+    ``match`` is the MATCH operand for it, an SQL expression over ``params``
+    (e.g. ``escape_fts(:search)``). ``table`` is the FTS table's content table
+    (its rows have the same rowids): its largest rowid bounds the ranges.
+    ``execute`` runs one statement (e.g. Datasette's ``Database.execute``,
+    which runs it on a thread of its own).
     """
+    token = single_token(query)
+    if token is not None:
+        try:
+            found = await execute(
+                f"select rows from [{fts}_terms] where term = :xxgk_term", {"xxgk_term": token}
+            )
+        except sqlite3.OperationalError:  # an archive built before the terms tables
+            pass
+        else:
+            return int(found.rows[0][0]) if found.rows else 0
     table_sql, fts_sql = f"[{table}]", f"[{fts}]"
     top = await execute(f"select max(rowid) from {table_sql}", {})
     ranges = rowid_ranges(top.rows[0][0])

@@ -33,7 +33,9 @@ Shape, and why:
   characters is found exactly. Their rowids are the ``rowid`` of ``sections`` /
   ``reports``; Datasette's ``fts_table`` / ``fts_pk`` metadata must name them
   (see ``FTS``), and the site's search plugin rewrites queries into bigram
-  phrases with ``archive.bigram.fts_query``.
+  phrases with ``archive.bigram.fts_query``. Beside each, ``<fts>_terms`` holds
+  every token and the number of rows holding it, for counting one-token
+  searches.
 - **Summaries** (``summary_*``) are aggregated at build time: a GROUP BY over
   700k wide rows costs seconds, the summary tables answer in milliseconds.
 - Ids are stable across builds: ``bodies.id`` is derived from the body's province and
@@ -103,6 +105,11 @@ class FtsIndex:
     columns: tuple[str, ...]
     en: str
     zh: str
+
+    @property
+    def terms_table(self) -> str:
+        """The table of the index's tokens and how many rows hold each (``create_terms_sql``)."""
+        return f"{self.name}_terms"
 
 
 def C(name: str, type_: str, en: str, zh: str) -> Column:  # noqa: N802 - a table-literal helper
@@ -966,6 +973,24 @@ def create_fts_sql(fts: FtsIndex) -> str:
     """A contentless FTS5 table; its rows are bigram strings (see archive/bigram.py)."""
     cols = ", ".join(fts.columns)
     return f"CREATE VIRTUAL TABLE [{fts.name}] USING fts5({cols}, content='', columnsize=0, tokenize='ascii')"
+
+
+def create_terms_sql(fts: FtsIndex) -> list[str]:
+    """Fill ``fts.terms_table``: each token of the index, and the number of rows holding it.
+
+    A search of one token (a two-character word, a Latin word) is then counted
+    by one lookup, not by walking its doclist (``archive/fts_count.py``). Read
+    from the finished index through ``fts5vocab``; the table's name starts
+    with the FTS table's, so Datasette hides it with the index.
+    """
+    vocab = f"{fts.name}_vocab"
+    return [
+        f"CREATE TABLE [{fts.terms_table}] (term TEXT PRIMARY KEY, rows INTEGER NOT NULL)"
+        " WITHOUT ROWID",
+        f"CREATE VIRTUAL TABLE temp.[{vocab}] USING fts5vocab(main, [{fts.name}], row)",
+        f"INSERT INTO [{fts.terms_table}] SELECT term, doc FROM temp.[{vocab}]",
+        f"DROP TABLE temp.[{vocab}]",
+    ]
 
 
 def create_view_sql(view: View) -> str:

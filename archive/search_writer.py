@@ -3,8 +3,8 @@
 Inserting bigram text into FTS5 is the largest single cost of writing the
 archive. So ``write_archive`` runs it in a child process on the second core:
 the child creates the file that will be published and writes ``sections``,
-``sections_fts``, ``reports_fts`` and the views there, while the parent writes
-every other table into side files. The sections and the FTS index are most of
+``sections_fts``, ``reports_fts`` (and their ``_terms`` tables) and the views
+there, while the parent writes every other table into side files. The sections and the FTS index are most of
 the bytes and are never copied; the parent's tables are copied in, most of
 them by the child itself once its own are committed (the parent says when
 its file of final tables is ready, and which of their indexes it left to the
@@ -189,6 +189,10 @@ def _write(path: Path, plan: SearchPlan, parent: int, ready: Connection) -> Phas
         conn.execute(
             f"INSERT INTO [{fts}]([{fts}], rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE})"
         )
+    clock.switch("FTS terms tables")
+    for fts_index in schema.FTS:
+        for statement in schema.create_terms_sql(fts_index):
+            conn.execute(statement)
     conn.execute("COMMIT")
     clock.switch("waiting for the build process's tables")
     side, indexes = _wait_for_tables(ready, parent)

@@ -81,7 +81,7 @@ async def search(request, datasette):  # type: ignore[no-untyped-def]
     if query and match != '""':
         terms = query.split()
         context["count"] = await count_matches(
-            db.execute, "sections", "sections_fts", ":match", {"match": match}
+            db.execute, "sections", "sections_fts", query, ":match", {"match": match}
         )
         params: dict[str, Any] = {"match": match, "size": PAGE_SIZE + 1}
         cursor = ""

@@ -382,6 +382,7 @@ def answer_counts_from_the_index(db: Any, database: str) -> None:
             lambda sql, values: execute(sql, values, *args, **kwargs),
             declared.table,
             declared.fts,
+            declared.search,
             "escape_fts(:search)",
             {"search": declared.search},
         )

@@ -61,6 +61,15 @@ def test_the_search_process_writes_sections_and_search_tables_into_the_published
             )
         }
         assert rowid in hits
+    # Each index's terms table holds every token with the number of rows holding it.
+    for fts in ("sections_fts", "reports_fts"):
+        terms = dict(conn.execute(f"SELECT term, rows FROM {fts}_terms").fetchall())
+        assert len(terms) >= 20
+        for token in sorted(terms)[:: max(1, len(terms) // 25)]:
+            (matching,) = conn.execute(
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", (f'"{token}"',)
+            ).fetchone()
+            assert terms[token] == matching, (fts, token)
     # The FTS tables are back at SQLite's default flush size, the side files are gone.
     for fts in ("sections_fts", "reports_fts"):
         hashsize = conn.execute(f"SELECT v FROM {fts}_config WHERE k = 'hashsize'").fetchone()
