@@ -81,7 +81,7 @@ def counts_from_index(client: httpx.Client) -> int:
     return int(client.get("/-/table-search.json").json()["counts_from_index"])
 
 
-@pytest.mark.parametrize("term", ["复议", "公开"])
+@pytest.mark.parametrize("term", ["复议", "公开", "行政复议", "政府信息"])  # one bigram, phrases
 def test_count_without_nocount_and_filters_alongside(
     client: httpx.Client, site_data: SiteData, term: str
 ) -> None:
