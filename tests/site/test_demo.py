@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 
 from archive.site import running_site
 from parsers import DocumentMeta, parse_document
-from parsers.template import COLUMNS
+from parsers.template import COLUMNS, MONEY_METRICS, OUTCOMES
 
 pytestmark = pytest.mark.slow
 
@@ -54,10 +54,29 @@ def test_demo_serves_the_crawled_reports(demo_site: tuple[str, Path]) -> None:
                 td.get("data-cell"): td.text_content().strip()
                 for td in lxml_html.fromstring(page.text).xpath("//td[@data-cell]")
             }
+            # 表三, 表四 and 表二, every cell: the number read from the document, or blank.
             for key, values in parsed.requests.items():
                 for column, cell in zip(COLUMNS, values, strict=True):
                     value = "" if cell.value is None else str(cell.value)
                     assert cells[f"requests/{key}/{column}"] == value, (report["id"], key, column)
+            for group, values in parsed.review_litigation.items():
+                for outcome, cell in zip(OUTCOMES, values, strict=True):
+                    value = "" if cell.value is None else str(cell.value)
+                    assert cells[f"review_litigation/{group}/{outcome}"] == value, (
+                        report["id"],
+                        group,
+                        outcome,
+                    )
+            assert parsed.proactive
+            for row in parsed.proactive:
+                for metric, cell in row.cells.items():
+                    shown = cells[f"proactive/{row.key}/{metric}"]
+                    if cell.value is None:
+                        assert shown == "", (report["id"], row.key, metric)
+                    elif metric in MONEY_METRICS:  # money: the amount as printed
+                        assert shown == (cell.text or "").strip(), (report["id"], row.key, metric)
+                    else:
+                        assert shown == str(cell.value), (report["id"], row.key, metric)
             checked += 1
         assert checked == len(reports)
     assert (data / "archive.db").exists() and (data / "crawl.db").exists()
