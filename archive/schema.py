@@ -910,6 +910,17 @@ VIEWS: tuple[View, ...] = (
         _review_long_sql(),
     ),
     View(
+        "default_year",
+        "The year the canned queries and charts show when none is asked: the newest year "
+        "with at least half as many reports as the best-covered year (the newest year is "
+        "often still being published)",
+        "默认年度：报告数不少于最多年度一半的最近年度（最新年度往往尚未发布完毕）",
+        "SELECT year FROM summary_year "
+        "WHERE reports * 2 >= (SELECT max(reports) FROM summary_year) "
+        "ORDER BY year DESC LIMIT 1",
+        (C("year", "INTEGER", "Default year", "默认年度"),),
+    ),
+    View(
         "parse_failures",
         "Documents no parser could read, with the error and where they came from",
         "解析失败的文件",

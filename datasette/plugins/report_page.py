@@ -425,7 +425,15 @@ def page_context(data: dict[str, Any]) -> dict[str, Any]:
             "outcome_labels": [OUTCOME_LABELS[o] for o in OUTCOMES],
             "column_labels": [COLUMN_LABELS[c] for c in COLUMNS],
             "proactive_blocks": blocks,
-            "checks": [{**c, "rule": CHECK_RULES.get(c["check_id"], "")} for c in data["checks"]],
+            "checks": [
+                {
+                    **c,
+                    "expected": _number(c["expected"]),
+                    "actual": _number(c["actual"]),
+                    "rule": CHECK_RULES.get(c["check_id"], ""),
+                }
+                for c in data["checks"]
+            ],
             "sections": [
                 {"key": k, "heading": SECTION_HEADINGS[k], "text": data["sections"][k]}
                 for k in SECTIONS

@@ -10,7 +10,8 @@ background thread runs, once, the ``summary`` statement of each query in this
 plugin's configuration (``plugins: xxgk-startup-sums: {query: {summary,
 answer}}`` in ``metadata.yaml``): the same sums grouped by the query's
 filter columns (a few hundred rows), kept in an in-memory SQLite table named
-``summary``. Its group columns have the source table's declared types, so a
+``summary``, beside a copy of the archive's ``default_year`` (the year an
+empty ``:year`` stands for). Its group columns have the source table's declared types, so a
 parameter compares with them as with the table's (``year = '2023'``).
 
 The database's ``execute`` is wrapped: the canned query's own statement
@@ -59,6 +60,13 @@ class StartupSums:
                 started = time.perf_counter()
                 try:
                     conn = summarise(source, summary)
+                    # The year an empty ``:year`` stands for (the archive's view), for the
+                    # answer statement as for the canned query.
+                    conn.execute("create table default_year (year integer)")
+                    conn.executemany(
+                        "insert into default_year values (?)",
+                        source.execute("select year from default_year").fetchall(),
+                    )
                 except sqlite3.Error as exc:
                     self.status[name] = {"ready": False, "error": str(exc)}
                     continue

@@ -171,6 +171,26 @@ def test_canned_queries_answer_as_json_and_csv(client: httpx.Client) -> None:
     assert nonempty >= 10
 
 
+def test_a_canned_query_opened_without_parameters_shows_the_default_year(
+    client: httpx.Client, site_data: SiteData
+) -> None:
+    """The home page links each question with empty parameters: an empty year is the
+    newest year with at least half the reports of the best-covered one, not no rows."""
+    conn = site_data.connect()
+    per_year = dict(conn.execute("SELECT year, reports FROM summary_year").fetchall())
+    (default,) = conn.execute("SELECT year FROM default_year").fetchone()
+    conn.close()
+    assert per_year[default] * 2 >= max(per_year.values())
+    assert all(per_year[y] * 2 < max(per_year.values()) for y in per_year if y > default)
+    for name in ("most_requests", "highest_refusal_share", "province_totals"):
+        empty = client.get(f"/archive/{name}.json", params={"_shape": "array"}).json()
+        asked = client.get(
+            f"/archive/{name}.json", params={"year": default, "_shape": "array"}
+        ).json()
+        assert empty and empty == asked, name
+        assert {row.get("year", default) for row in empty} == {default}, name
+
+
 def test_a_canned_query_links_each_report(client: httpx.Client) -> None:
     page = client.get("/archive/most_requests", params={"year": 2020, "province": "", "level": ""})
     assert page.status_code == 200
