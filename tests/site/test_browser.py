@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
+from archive import schema
 from tests.site.conftest import SiteData
 
 pytestmark = pytest.mark.slow
@@ -102,6 +103,25 @@ def test_faceted_table(visit: Visit, site_url: str) -> None:
     visit.page.wait_for_load_state("networkidle")
     assert "year=" in visit.page.url
     visit.shot("faceted_table")
+    visit.assert_clean()
+
+
+def test_a_wide_table_shows_its_rows_before_its_column_descriptions(
+    visit: Visit, site_url: str
+) -> None:
+    """requests has ~190 described columns: folded, the rows start on the first screen."""
+    visit.open(site_url + "/archive/requests")
+    folded = visit.page.locator("details.column-descriptions")
+    assert folded.count() == 1
+    columns = len(schema.TABLES_BY_NAME["requests"].columns)
+    assert f"({columns})" in folded.locator("summary").inner_text()
+    assert not folded.locator("dl").is_visible()
+    table = visit.page.locator("table.rows-and-columns")
+    box = table.bounding_box()
+    assert box is not None and box["y"] < 900, box
+    folded.locator("summary").click()
+    assert folded.locator("dt", has_text="new_received__total").is_visible()
+    visit.shot("wide_table")
     visit.assert_clean()
 
 
