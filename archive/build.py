@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import across, schema, search_writer
+from archive import across, page_images, schema, search_writer
 from archive.bodies import (
     UNKNOWN_BODY,
     body_id,
@@ -1031,6 +1031,8 @@ def build(
             ledger_documents(ledger) if ledger else [],
             *(documents_from_dir(Path(d), store) for d in from_dirs),
         )
+        # A report published as one image per page is also one document (page_images).
+        docs = merge_documents(docs, page_images.compose(docs, store))
         say(
             f"{len(docs)} documents"
             + (f" (ledger up to capture #{ledger.last_capture})" if ledger else "")
