@@ -1031,14 +1031,18 @@ def build(
             ledger_documents(ledger) if ledger else [],
             *(documents_from_dir(Path(d), store) for d in from_dirs),
         )
-        # A report published as one image per page is also one document (page_images).
-        docs = merge_documents(docs, page_images.compose(docs, store))
         say(
             f"{len(docs)} documents"
             + (f" (ledger up to capture #{ledger.last_capture})" if ledger else "")
         )
         version = parser_version()
         with BuildState.open(data_dir) as state:
+            # A report published as one image per page is also one document (page_images).
+            before = state.compositions()
+            known = dict(before)
+            composed = page_images.compose(docs, store, known)
+            state.put_compositions((k, v) for k, v in known.items() if k not in before)
+            docs = merge_documents(docs, composed)
             clock.switch("parse new documents")
             parsed_now, parse_seconds, unreadable = parse_missing(
                 docs, data_dir, state, version, jobs

@@ -16,7 +16,9 @@ processes reads only its own column. Preparations of an older
 ``rows.PREPARED_VERSION`` (or missing ones) are redone from the record when
 the outcomes are read, before a build starts writing.
 
-``page_dates`` keeps the publication date each report page states
+``compositions`` remembers the document composed of a report's page images
+(``archive.page_images``), so that a rebuild neither reads nor encodes them
+again. ``page_dates`` keeps the publication date each report page states
 (``archive.across.deadlines``), read once per page. The published
 ``archive.db`` never holds this state: it is rebuilt from the cache, the raw
 store and the ledger on every build.
@@ -76,6 +78,10 @@ CREATE TABLE IF NOT EXISTS preparations (
 CREATE INDEX IF NOT EXISTS parse_cache_outcome ON parse_cache (parser_version, status, sha256, format);
 CREATE INDEX IF NOT EXISTS preparations_summary
     ON preparations (parser_version, sha256, prepared_version, summary);
+CREATE TABLE IF NOT EXISTS compositions (
+    members TEXT PRIMARY KEY,        -- page images' digests in page order, comma-separated
+    sha256 TEXT NOT NULL             -- the document composed of them (archive.page_images)
+);
 CREATE TABLE IF NOT EXISTS page_dates (
     sha256 TEXT PRIMARY KEY,         -- a report page's bytes
     published TEXT,                  -- the date the page states (ISO), NULL when none
@@ -358,6 +364,15 @@ class BuildState:
             for sha in chunk:
                 if sha in found:
                     yield sha, found[sha]
+
+    def compositions(self) -> dict[str, str]:
+        """Every composed document's digest, by its members' digests (comma-separated)."""
+        return dict(self.conn.execute("SELECT members, sha256 FROM compositions"))
+
+    def put_compositions(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Store (members, composed digest) pairs."""
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO compositions VALUES (?, ?)", rows)
 
     def page_dates(self) -> dict[str, tuple[str | None, str | None]]:
         """Every page's stated publication date and where it was found, by digest."""

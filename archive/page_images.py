@@ -10,7 +10,8 @@ composed, in the order the page links them, into one multi-frame TIFF
 ``parsers/ocr.py``). The TIFF is kept in the raw store like fetched bytes and
 parsed like any document; choosing the report's document then takes it, since
 it holds the tables of every page. The images stay listed as documents of
-their own. The same images give the same bytes, so a rebuild finds the TIFF
+their own. The build remembers each composition (``BuildState.compositions``):
+a rebuild neither reads nor encodes the images again, and finds the TIFF
 parsed already.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import io
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
@@ -74,11 +75,16 @@ def tiff_of(images: Iterable[bytes]) -> bytes:
     return out.getvalue()
 
 
-def compose(docs: list[SourceDocument], store: RawStore) -> list[SourceDocument]:
+def compose(
+    docs: list[SourceDocument], store: RawStore, known: MutableMapping[str, str] | None = None
+) -> list[SourceDocument]:
     """The composed documents of ``docs``: one per report page that links ≥ 2 page images.
 
-    Each is put in ``store``. A page whose images cannot be read is left alone
-    (its images are parsed one by one, and their errors listed, as before).
+    Each is put in ``store``. ``known`` maps the members' digests (in page order,
+    comma-separated) to the document composed of them: one found there and in
+    the store is reused without reading the images; one composed now is added.
+    A page whose images cannot be read is left alone (its images are parsed one
+    by one, and their errors listed, as before).
     """
     from archive.build import SourceDocument
 
@@ -94,14 +100,19 @@ def compose(docs: list[SourceDocument], store: RawStore) -> list[SourceDocument]
         page = pages.get(page_url)
         order = link_order(_read(store, page.sha256) if page else None, page_url)
         members.sort(key=lambda d: (order.get(d.url or "", len(order)), d.url or ""))
-        try:
-            data = tiff_of(store.get(m.sha256) for m in members)
-        except Exception:  # noqa: BLE001 - Pillow raises many kinds for an unreadable image
-            continue
+        key = ",".join(m.sha256 for m in members)
+        sha = (known or {}).get(key)
+        if sha is None or sha not in store:
+            try:
+                sha = store.put(tiff_of(store.get(m.sha256) for m in members))
+            except Exception:  # noqa: BLE001 - Pillow raises many kinds for an unreadable image
+                continue
+            if known is not None:
+                known[key] = sha
         composed.append(
             SourceDocument(
-                sha256=store.put(data),
-                size=len(data),
+                sha256=sha,
+                size=store.path(sha).stat().st_size,
                 content_type=CONTENT_TYPE,
                 name=f"{len(members)} page images",
                 url=page_url,

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from archive.build import build
+from archive.build_state import BuildState
 from archive.ledger import Ledger
 from archive.page_images import compose, link_order, tiff_of
 from archive.store import RawStore
@@ -77,7 +78,9 @@ def test_the_tiff_holds_every_page_in_order_and_is_the_same_each_time() -> None:
 
 
 @pytest.mark.slow
-def test_a_report_of_page_images_is_built_from_every_page(tmp_path: Path) -> None:
+def test_a_report_of_page_images_is_built_from_every_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data, spec, image_shas, images = page_image_report(tmp_path)
     build(data, jobs=1)
     conn = sqlite3.connect(data / "archive.db")
@@ -120,14 +123,22 @@ def test_a_report_of_page_images_is_built_from_every_page(tmp_path: Path) -> Non
     assert proactive is not None and review is not None
     assert len({number for _, number in contributing}) >= 2, contributing
     conn.close()
-    # A second build composes the same bytes: nothing to parse again.
-    assert compose_again(data) == composed["sha256"]
+    # The build remembers the composition: the next one reads and encodes no image.
+    with BuildState.open(data) as state:
+        known = state.compositions()
+    assert list(known.values()) == [composed["sha256"]]
+    assert compose_again(data, known, monkeypatch) == composed["sha256"]
 
 
-def compose_again(data: Path) -> str:
+def compose_again(data: Path, known: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    from archive import page_images
     from archive.build import ledger_documents, open_ledger
 
+    def never(images: object) -> bytes:
+        raise AssertionError("the images were composed again")
+
+    monkeypatch.setattr(page_images, "tiff_of", never)
     snapshot = open_ledger(data)
     assert snapshot is not None
-    (composed,) = compose(ledger_documents(snapshot), RawStore(data))
+    (composed,) = compose(ledger_documents(snapshot), RawStore(data), known)
     return composed.sha256
