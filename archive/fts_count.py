@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from archive.bigram import term_tokens
+from archive.schema import terms_table
 
 # One range per core of the machines the site runs on (2 here): more ranges would
 # queue on the same cores and add each range's fixed cost.
@@ -71,7 +72,8 @@ async def count_matches(
     if token is not None:
         try:
             found = await execute(
-                f"select rows from [{fts}_terms] where term = :xxgk_term", {"xxgk_term": token}
+                f"select rows from [{terms_table(fts)}] where term = :xxgk_term",
+                {"xxgk_term": token},
             )
         except sqlite3.OperationalError:  # an archive built before the terms tables
             pass

@@ -109,7 +109,12 @@ class FtsIndex:
     @property
     def terms_table(self) -> str:
         """The table of the index's tokens and how many rows hold each (``create_terms_sql``)."""
-        return f"{self.name}_terms"
+        return terms_table(self.name)
+
+
+def terms_table(fts: str) -> str:
+    """The name of the FTS table ``fts``'s terms table (``create_terms_sql``)."""
+    return f"{fts}_terms"
 
 
 def C(name: str, type_: str, en: str, zh: str) -> Column:  # noqa: N802 - a table-literal helper

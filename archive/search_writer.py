@@ -4,11 +4,12 @@ Inserting bigram text into FTS5 is the largest single cost of writing the
 archive. So ``write_archive`` runs it in a child process on the second core:
 the child creates the file that will be published and writes ``sections``,
 ``sections_fts``, ``reports_fts`` (and their ``_terms`` tables) and the views
-there, while the parent writes every other table into side files. The sections and the FTS index are most of
-the bytes and are never copied; the parent's tables are copied in, most of
-them by the child itself once its own are committed (the parent says when
-its file of final tables is ready, and which of their indexes it left to the
-child to build), the rest by the parent at the end (``build.ArchiveWriter``).
+there, while the parent writes every other table into side files. The
+sections and the FTS index are most of the bytes and are never copied; the
+parent's tables are copied in, most of them by the child itself once its own
+are committed (the parent says when its file of final tables is ready, and
+which of their indexes it left to the child to build), the rest by the parent
+at the end (``build.ArchiveWriter``).
 
 The child is forked once the build has chosen its reports, so it starts with
 the plan in memory (``SearchPlan``: per report, its rowid, digest, context and

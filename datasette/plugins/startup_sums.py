@@ -11,8 +11,9 @@ plugin's configuration (``plugins: xxgk-startup-sums: {query: {summary,
 answer}}`` in ``metadata.yaml``): the same sums grouped by the query's
 filter columns (a few hundred rows), kept in an in-memory SQLite table named
 ``summary``, beside a copy of the archive's ``default_year`` (the year an
-empty ``:year`` stands for). Its group columns have the source table's declared types, so a
-parameter compares with them as with the table's (``year = '2023'``).
+empty ``:year`` stands for). Its group columns have the source table's
+declared types, so a parameter compares with them as with the table's
+(``year = '2023'``).
 
 The database's ``execute`` is wrapped: the canned query's own statement
 (exactly its SQL in the metadata) is answered by the query's ``answer``
